@@ -1,0 +1,28 @@
+# Two promises (README): `make demo` runs the baseline; `make test` passes the tests.
+# Both set up .venv/ from the pinned requirements.txt first, so each works from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+demo: setup
+	$(PY) run.py
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/bench_baseline.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .hypothesis
