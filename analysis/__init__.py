@@ -1,0 +1,1 @@
+"""Read-only analysis of simulator results: loading run outputs and drawing figures."""

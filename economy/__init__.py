@@ -1,0 +1,1 @@
+"""Non-agent mechanics of the simulator: ledger, contracts, settlement, markets, configuration."""

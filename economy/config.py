@@ -1,0 +1,759 @@
+"""Configuration: YAML files parsed into typed, validated, immutable parameter objects.
+
+A config names the starting state (companies with their balance sheets, contracts
+between them), the world they live in (demand, rates, GPU prices) and the run
+(start quarter, length, seed). Every mistake is reported with the file, the field
+path and what would be valid, as a :class:`ConfigError`; nothing is half-loaded.
+
+A config may start with ``base: other.yaml``: it is then an override of that file.
+Mappings merge key by key; lists of companies or contracts merge by ``id`` (an entry
+with ``remove: true`` drops that id); any other list replaces the base's list.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from economy.units import quarter_index, quarter_label
+
+QuarterLabel = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$", description="a quarter label like 2026Q1")]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Rate = Annotated[float, Field(gt=-1, lt=10, allow_inf_nan=False)]
+EntityId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower-case id: letters, digits, _")]
+
+Role = Literal["lab", "chipmaker", "hyperscaler", "neocloud", "investor", "lender", "government"]
+Regime = Literal["boom", "steady", "stall", "bust"]
+Policy = Literal["none", "discretionary", "backstop", "ex_ante"]
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; ``str()`` is the message for the user."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        """Collect problems as ``(field path, what is wrong and what would be valid)``."""
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {len(problems)} problem(s) in the config:"]
+        lines += [f"  - {path}: {msg}" if path else f"  - {msg}" for path, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+class Strict(BaseModel):
+    """Base of all parameter objects: unknown keys rejected, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------- the world
+class RegimeSpec(Strict):
+    """Growth of end-user AI spending while a demand regime lasts."""
+
+    growth_annual: Rate
+    volatility_annual: Annotated[float, Field(ge=0, le=2)] = 0.0
+
+
+class RegimeChange(Strict):
+    """A scenario lever: from this quarter on, demand follows this regime."""
+
+    from_quarter: QuarterLabel = Field(alias="from")
+    regime: Regime
+
+
+class Demand(Strict):
+    """End-user spending on AI (consumers, enterprises, API), from the external sector."""
+
+    initial_annual: PositiveMoney
+    regimes: dict[Regime, RegimeSpec]
+    regime: Regime = "steady"
+    switch_prob_quarterly: Share = 0.0
+    regime_path: tuple[RegimeChange, ...] = ()
+    others_share: Share = 0.0
+
+
+class RateStep(Strict):
+    """The policy rate from a quarter on (annual, e.g. 0.036 for 3.6%)."""
+
+    from_quarter: QuarterLabel = Field(alias="from")
+    rate_annual: Annotated[float, Field(ge=-0.05, le=0.5)]
+
+
+class GpuMarket(Strict):
+    """Rental price of compute and the resale market for hardware."""
+
+    rent_per_gw_quarter: PositiveMoney
+    spot_demand_gw: Money = 0.0
+    decline_annual: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    utilisation_elasticity: Annotated[float, Field(ge=0)] = 0.0
+    fire_sale_depth: PositiveMoney = 50.0
+
+
+class Macro(Strict):
+    """The economy the AI build-out sits in."""
+
+    gdp_annual: PositiveMoney
+    gdp_growth_annual: Rate = 0.0
+
+
+class Sentiment(Strict):
+    """Market-wide mood: 0 neutral, positive exuberant, negative fearful."""
+
+    initial: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    memory: Share = 0.8
+
+
+class Build(Strict):
+    """Capacity that a builder has under construction at the start."""
+
+    gw: PositiveMoney
+    complete: QuarterLabel
+    spent: Money = 0.0
+
+
+class World(Strict):
+    """Everything outside the companies that moves them."""
+
+    demand: Demand
+    policy_rate: tuple[RateStep, ...] = Field(min_length=1)
+    gpu: GpuMarket
+    macro: Macro
+    sentiment: Sentiment = Sentiment()
+    capex_per_gw: PositiveMoney
+    hardware_share: Annotated[float, Field(gt=0, lt=1)]
+    hardware_life_quarters: Annotated[int, Field(ge=4, le=60)]
+    shell_life_quarters: Annotated[int, Field(ge=8, le=120)]
+    build_lead_quarters: Annotated[int, Field(ge=1, le=16)]
+    hosting_cost_per_gw_quarter: Money = 0.0
+
+
+class Channels(Strict):
+    """Contagion channels of MODEL.md section 8, each switchable."""
+
+    payment: bool = True
+    equity: bool = True
+    collateral: bool = True
+    credit: bool = True
+    confidence: bool = True
+    demand: bool = True
+
+
+# ---------------------------------------------------------------------------- companies
+class Opening(Strict):
+    """A holder's opening balance sheet apart from contracts (loans, stakes) and capacity."""
+
+    cash: Money
+    receivables: Money = 0.0
+    other_assets: Money = 0.0
+    non_ai_business: Money = 0.0
+    payables: Money = 0.0
+    deferred_revenue: Money = 0.0
+
+
+class Capacity(Strict):
+    """Data-centre capacity owned at the start."""
+
+    gw: Money = 0.0
+    hardware_book: Money = 0.0
+    shell_book: Money = 0.0
+    hardware_age_quarters: Annotated[int, Field(ge=0, le=60)] = 0
+    under_construction: tuple[Build, ...] = ()
+
+
+class Reported(Strict):
+    """Last reported quarter before the run (shown as the opening row)."""
+
+    revenue_quarterly: Money = 0.0
+    net_income_quarterly: float = 0.0
+
+
+class NonAi(Strict):
+    """A business outside AI with its own cash flow (Windows, ads, retail, gaming chips)."""
+
+    revenue_quarterly: Money
+    operating_margin: Annotated[float, Field(ge=-1, le=1)]
+    growth_annual: Rate = 0.0
+
+
+class LabParams(Strict):
+    """An AI lab business (a lab, or a hyperscaler's own model business)."""
+
+    market_share: Share
+    opex_quarterly: Money
+    opex_growth_annual: Rate = 0.0
+    opex_revenue_share: Share = 0.0
+    sbc_quarterly: Money = 0.0
+    revenue_per_gw_quarter_max: PositiveMoney
+    min_runway_quarters: Annotated[float, Field(gt=0)] = 4.0
+    target_runway_quarters: Annotated[float, Field(gt=0)] = 8.0
+    valuation_multiple: Annotated[float, Field(gt=0)] = 25.0
+    plan_horizon_quarters: Annotated[int, Field(ge=1, le=40)] = 8
+    compute_headroom: Annotated[float, Field(ge=0, le=5)] = 0.2
+
+
+class ChipParams(Strict):
+    """A chipmaker's sales."""
+
+    gross_margin: Annotated[float, Field(gt=0, lt=1)]
+    hardware_share: Share
+    external_sales_quarterly: Money = 0.0
+    external_growth_annual: Rate = 0.0
+
+
+class BuilderParams(Strict):
+    """A company that builds data-centre capacity (hyperscaler, neocloud)."""
+
+    lender: EntityId
+    min_cash: Money = 0.0
+    max_debt_to_assets: Annotated[float, Field(gt=0, lt=1)] = 0.6
+    own_use_gw: Money = 0.0
+    spot_share: Share = 0.0
+    sells_spot: bool = True
+    spot_utilisation: Share = 0.8
+
+
+class InvestorParams(Strict):
+    """An investor funding commitments from holdings and margin loans."""
+
+    lender: EntityId
+    max_loan_to_value: Annotated[float, Field(gt=0, lt=1)] = 0.35
+    min_cash: Money = 0.0
+
+
+class LenderParams(Strict):
+    """A lender (banks and bond market, private credit)."""
+
+    base_spread_bp: Annotated[float, Field(ge=0, le=5000)]
+    leverage_spread_bp: Annotated[float, Field(ge=0, le=20000)] = 300.0
+    max_borrower_debt_to_assets: Annotated[float, Field(gt=0, le=1)] = 0.7
+    max_exposure_share: Share = 0.25
+    tenor_quarters: Annotated[int, Field(ge=1, le=160)] = 20
+
+
+class GovernmentParams(Strict):
+    """The government's rescue policy."""
+
+    policy: Policy = "none"
+    systemic_threshold: Money = 100.0
+
+
+class Company(Strict):
+    """One ledger holder with decision rules: its role, opening state and parameters."""
+
+    id: EntityId
+    name: str = Field(min_length=1)
+    role: Role
+    listed: bool = False
+    shares_outstanding: PositiveMoney | None = None
+    market_value: Money = 0.0
+    opening: Opening
+    reported: Reported = Reported()
+    capacity: Capacity = Capacity()
+    non_ai: NonAi | None = None
+    lab: LabParams | None = None
+    chips: ChipParams | None = None
+    builder: BuilderParams | None = None
+    investor: InvestorParams | None = None
+    lender: LenderParams | None = None
+    government: GovernmentParams | None = None
+    source: str = ""
+
+
+ROLE_SECTION: dict[str, str] = {
+    "lab": "lab",
+    "chipmaker": "chips",
+    "hyperscaler": "builder",
+    "neocloud": "builder",
+    "investor": "investor",
+    "lender": "lender",
+    "government": "government",
+}
+
+
+class External(Strict):
+    """The rest of the economy: households, enterprises, outside investors, suppliers."""
+
+    cash: PositiveMoney
+
+
+# ---------------------------------------------------------------------------- contracts
+class _Contract(Strict):
+    id: Annotated[str, Field(min_length=1)]
+    source: str = ""
+
+
+class ComputeSpec(_Contract):
+    """Take-or-pay purchase of compute capacity; the seller must build before it delivers."""
+
+    kind: Literal["compute"]
+    buyer: EntityId
+    seller: EntityId
+    payment: Literal["rental", "purchase"] = "rental"
+    total_value: PositiveMoney
+    gw: PositiveMoney
+    start: QuarterLabel
+    quarters: Annotated[int, Field(ge=1, le=80)]
+    ramp_quarters: Annotated[int, Field(ge=0, le=40)] = 0
+    take_or_pay: Share = 1.0
+    termination_penalty: Share = 0.1
+    binding_share: Share = 1.0
+    delivered_value: Money = 0.0
+    tied_to: EntityId | None = None
+
+
+class RevenueShareSpec(_Contract):
+    """The payer hands a share of its AI revenue to the payee."""
+
+    kind: Literal["revenue_share"]
+    payer: EntityId
+    payee: EntityId
+    share: Share
+    start: QuarterLabel
+    end: QuarterLabel | None = None
+
+
+class EquityStakeSpec(_Contract):
+    """A fraction of the issuer held at fair value."""
+
+    kind: Literal["equity_stake"]
+    holder: EntityId
+    issuer: EntityId
+    fraction: Annotated[float, Field(gt=0, le=1)]
+    cost: Money = 0.0
+
+
+class TrancheTrigger(Strict):
+    """When a tranche of an investment commitment becomes due for a decision."""
+
+    kind: Literal["gw_delivered", "funding_round", "scheduled"]
+    contracts: tuple[str, ...] = ()
+    gw_per_tranche: PositiveMoney = 1.0
+    quarters: tuple[QuarterLabel, ...] = ()
+
+
+class InvestmentCommitmentSpec(_Contract):
+    """Up to ``maximum`` invested tranche by tranche, each at the investor's discretion."""
+
+    kind: Literal["investment_commitment"]
+    investor: EntityId
+    investee: EntityId
+    maximum: PositiveMoney
+    tranche: PositiveMoney
+    trigger: TrancheTrigger
+    form: Literal["cash", "credits"] = "cash"
+    health_threshold: Share = 0.5
+    binding: bool = False
+    start: QuarterLabel
+    expires: QuarterLabel | None = None
+
+
+class ComputeCreditSpec(_Contract):
+    """Credits the holder can spend only on the issuer's cloud."""
+
+    kind: Literal["compute_credit"]
+    issuer: EntityId
+    holder: EntityId
+    amount: PositiveMoney
+    start: QuarterLabel
+    expires: QuarterLabel | None = None
+
+
+class VestingStep(Strict):
+    """A warrant tranche: vests when enough GW are delivered and the price clears a hurdle."""
+
+    gw: Money
+    share_fraction: Annotated[float, Field(gt=0, le=1)]
+    price_hurdle: Money = 0.0
+
+
+class WarrantSpec(_Contract):
+    """The holder may buy the issuer's shares at a strike once tranches vest."""
+
+    kind: Literal["warrant"]
+    issuer: EntityId
+    holder: EntityId
+    shares: PositiveMoney
+    strike: Money
+    vesting: tuple[VestingStep, ...] = Field(min_length=1)
+    delivery_contracts: tuple[str, ...] = ()
+    start: QuarterLabel
+
+
+class Covenants(Strict):
+    """Loan covenants tested each quarter."""
+
+    max_ltv: Annotated[float, Field(gt=0, le=5)] | None = None
+    min_dscr: Annotated[float, Field(gt=0, le=20)] | None = None
+
+
+class LoanSpec(_Contract):
+    """A loan, bond or asset-backed security."""
+
+    kind: Literal["loan"]
+    instrument: Literal["loan", "bond", "abs", "margin_loan"] = "loan"
+    lender: EntityId
+    borrower: EntityId
+    principal: PositiveMoney
+    fixed_rate_annual: Annotated[float, Field(ge=0, le=1)] | None = None
+    spread_bp: Annotated[float, Field(ge=0, le=5000)] | None = None
+    start: QuarterLabel
+    maturity: QuarterLabel
+    amortisation: Literal["bullet", "linear"] = "bullet"
+    interest_only_until: QuarterLabel | None = None
+    seniority: Literal["senior_secured", "senior_unsecured", "subordinated"] = "senior_unsecured"
+    collateral: Literal["none", "hardware", "dc_shells", "all_assets", "shares"] = "none"
+    collateral_issuer: EntityId | None = None
+    covenants: Covenants = Covenants()
+    tied_to: EntityId | None = None
+
+
+class BackstopSpec(_Contract):
+    """The guarantor buys the beneficiary's unsold capacity, up to a maximum."""
+
+    kind: Literal["backstop"]
+    guarantor: EntityId
+    beneficiary: EntityId
+    maximum: PositiveMoney
+    start: QuarterLabel
+    end: QuarterLabel
+
+
+class GuaranteeSpec(_Contract):
+    """The guarantor pays a lender's loss on a loan if the borrower defaults."""
+
+    kind: Literal["guarantee"]
+    guarantor: EntityId
+    loan: str
+    maximum: PositiveMoney
+    start: QuarterLabel
+
+
+ContractSpec = Annotated[
+    Union[
+        ComputeSpec,
+        RevenueShareSpec,
+        EquityStakeSpec,
+        InvestmentCommitmentSpec,
+        ComputeCreditSpec,
+        WarrantSpec,
+        LoanSpec,
+        BackstopSpec,
+        GuaranteeSpec,
+    ],
+    Field(discriminator="kind"),
+]
+CONTRACT_KINDS = (
+    "compute",
+    "revenue_share",
+    "equity_stake",
+    "investment_commitment",
+    "compute_credit",
+    "warrant",
+    "loan",
+    "backstop",
+    "guarantee",
+)
+
+
+class Run(Strict):
+    """The run: where it starts, how long, which seed."""
+
+    name: str = "baseline"
+    start: QuarterLabel = "2025Q4"
+    quarters: Annotated[int, Field(ge=1, le=200)] = 32
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+
+
+class Config(Strict):
+    """A whole scenario: the run, the world, the companies and their contracts."""
+
+    run: Run = Run()
+    world: World
+    channels: Channels = Channels()
+    external: External
+    companies: tuple[Company, ...] = Field(min_length=1)
+    contracts: tuple[ContractSpec, ...] = ()
+
+    @field_validator("companies")
+    @classmethod
+    def _unique_ids(cls, companies: tuple[Company, ...]) -> tuple[Company, ...]:
+        seen: set[str] = set()
+        for c in companies:
+            if c.id in seen:
+                raise ValueError(f"company id {c.id!r} appears twice; ids must be unique")
+            seen.add(c.id)
+        return companies
+
+    def company(self, entity_id: str) -> Company:
+        """The company with this id."""
+        for c in self.companies:
+            if c.id == entity_id:
+                return c
+        raise KeyError(entity_id)
+
+    def with_run(self, seed: int | None = None, quarters: int | None = None) -> Config:
+        """A copy with another seed or run length (validated like the file)."""
+        run = self.run.model_copy(
+            update={k: v for k, v in (("seed", seed), ("quarters", quarters)) if v is not None}
+        )
+        Run.model_validate(run.model_dump())
+        return self.model_copy(update={"run": run})
+
+
+# ---------------------------------------------------------------------------- loading
+def load_config(path: str | Path) -> Config:
+    """Read, merge (``base:``), validate and cross-check a config file.
+
+    Raises:
+        ConfigError: With every problem found, each with its field path.
+    """
+    path = Path(path)
+    raw = _read_merged(path, ())
+    return config_from_dict(raw, str(path))
+
+
+def config_from_dict(raw: Any, source: str = "<config>") -> Config:
+    """Validate a config given as plain data (as parsed from YAML)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(source, [("", f"the top level must be a mapping of sections, got {type(raw).__name__}")])
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(source, [_describe(e, raw) for e in err.errors()]) from None
+    problems = cross_check(cfg)
+    if problems:
+        raise ConfigError(source, problems)
+    return cfg
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), [("", "file not found")]) from None
+    except OSError as err:
+        raise ConfigError(str(path), [("", f"cannot read the file: {err.strerror}")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(str(path), [("", f"YAML syntax error at {where}{problem}")]) from None
+
+
+def _read_merged(path: Path, chain: tuple[Path, ...]) -> Any:
+    resolved = path.resolve()
+    if resolved in chain:
+        raise ConfigError(str(path), [("base", "configs include each other in a loop")])
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict) or "base" not in raw:
+        return raw
+    base_name = raw.pop("base")
+    if not isinstance(base_name, str):
+        raise ConfigError(str(path), [("base", "must be the path of another config file (relative to this one)")])
+    base = _read_merged(path.parent / base_name, chain + (resolved,))
+    return merge(base, raw)
+
+
+def merge(base: Any, override: Any) -> Any:
+    """Merge an override into a base config (see the module docstring)."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = copy.deepcopy(base)
+        for key, value in override.items():
+            out[key] = merge(out[key], value) if key in out else copy.deepcopy(value)
+        return out
+    if _is_id_list(base) and _is_id_list(override):
+        out = [copy.deepcopy(item) for item in base]
+        index = {item["id"]: i for i, item in enumerate(out)}
+        for item in override:
+            if item.get("remove") is True:
+                out = [o for o in out if o["id"] != item["id"]]
+                index = {o["id"]: i for i, o in enumerate(out)}
+            elif item["id"] in index:
+                out[index[item["id"]]] = merge(out[index[item["id"]]], item)
+            else:
+                index[item["id"]] = len(out)
+                out.append(copy.deepcopy(item))
+        return out
+    return copy.deepcopy(override)
+
+
+def _is_id_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value)
+
+
+def _describe(error: dict[str, Any], raw: Any) -> tuple[str, str]:
+    """Turn one pydantic error into ``(path, message)`` with a readable path."""
+    parts: list[str] = []
+    node = raw
+    for i, loc in enumerate(error["loc"]):
+        prev = error["loc"][i - 1] if i else None
+        if isinstance(loc, int):
+            parts.append(f"[{loc}]")
+            item = node[loc] if isinstance(node, list) and loc < len(node) else None
+            if isinstance(item, dict) and "id" in item:
+                parts.append(f"(id={item['id']})")
+            node = item
+            continue
+        if isinstance(prev, int) and loc in CONTRACT_KINDS:
+            continue  # pydantic's union tag; the kind is already in the data
+        parts.append(("." if parts else "") + str(loc))
+        node = node.get(loc) if isinstance(node, dict) else None
+    path = "".join(parts)
+    msg = error["msg"]
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        msg = "unknown field; check the spelling (fields allowed here are those documented in configs/README.md)"
+    elif kind == "union_tag_invalid":
+        msg = f"unknown contract kind {error['input'].get('kind')!r}; valid kinds: {', '.join(CONTRACT_KINDS)}"
+    elif kind == "union_tag_not_found":
+        msg = f"missing 'kind'; valid kinds: {', '.join(CONTRACT_KINDS)}"
+    elif kind == "missing":
+        msg = "required field is missing"
+    elif "input" in error and kind != "missing":
+        shown = repr(error["input"])
+        msg = f"{msg}; got {shown[:80]}"
+    return path, msg
+
+
+# ---------------------------------------------------------------------------- cross checks
+def cross_check(cfg: Config) -> list[tuple[str, str]]:
+    """Checks that span fields: parties exist, roles fit, schedules in the horizon, stakes <= 100%.
+
+    Returns:
+        The problems found as ``(path, message)``; empty when the config is sound.
+    """
+    problems: list[tuple[str, str]] = []
+    ids = {c.id: c for c in cfg.companies}
+    roles = {c.id: c.role for c in cfg.companies}
+    known = ", ".join(sorted(ids))
+    start = cfg.run.start
+    horizon_end = cfg.run.quarters
+
+    def q(label: str) -> int:
+        return quarter_index(label, start)
+
+    for i, c in enumerate(cfg.companies):
+        where = f"companies[{i}](id={c.id})"
+        section = ROLE_SECTION[c.role]
+        if getattr(c, section) is None:
+            problems.append((f"{where}.{section}", f"a company with role {c.role!r} needs a '{section}' section"))
+        for other in ("lender", "government", "investor", "chips"):
+            if other != section and getattr(c, other) is not None:
+                problems.append((f"{where}.{other}", f"only a company with that role may have a '{other}' section"))
+        if c.listed and c.shares_outstanding is None:
+            problems.append((f"{where}.shares_outstanding", "a listed company needs shares_outstanding (billions)"))
+        for key, ref in (("builder.lender", c.builder and c.builder.lender), ("investor.lender", c.investor and c.investor.lender)):
+            if ref and roles.get(ref) != "lender":
+                problems.append((f"{where}.{key}", f"{ref!r} is not a company with role 'lender'; lenders: {_ids_with(cfg, 'lender')}"))
+        for j, b in enumerate(c.capacity.under_construction):
+            if not 0 < q(b.complete) <= horizon_end + 40:
+                problems.append((f"{where}.capacity.under_construction[{j}].complete", f"{b.complete} is outside the horizon (after {start}, within 10 years of the run's end)"))
+    if sum(1 for c in cfg.companies if c.role == "government") > 1:
+        problems.append(("companies", "at most one company may have role 'government'"))
+
+    contract_ids: set[str] = set()
+    loans = {c.id for c in cfg.contracts if c.kind == "loan"}
+    computes = {c.id for c in cfg.contracts if c.kind == "compute"}
+    stakes: dict[str, float] = {}
+    for i, k in enumerate(cfg.contracts):
+        where = f"contracts[{i}](id={k.id})"
+        if k.id in contract_ids:
+            problems.append((f"{where}.id", f"contract id {k.id!r} appears twice; ids must be unique"))
+        contract_ids.add(k.id)
+        parties = _parties(k)
+        for field, ref in parties:
+            if ref not in ids:
+                problems.append((f"{where}.{field}", f"unknown company {ref!r}; known ids: {known}"))
+        named = [ref for _f, ref in parties[:2]]
+        if len(named) == 2 and named[0] == named[1]:
+            problems.append((where, f"a contract needs two different parties; both are {named[0]!r}"))
+        # schedules
+        begin = getattr(k, "start", None)
+        if begin is not None and q(begin) > horizon_end:
+            problems.append((f"{where}.start", f"{begin} is after the run's last quarter ({_last(cfg)}); it would never start"))
+        end = _end(k)
+        if end is not None and begin is not None and q(end) < q(begin):
+            problems.append((f"{where}", f"ends ({end}) before it starts ({begin})"))
+        if end is not None and q(end) <= 0:
+            problems.append((f"{where}", f"ended ({end}) before the run starts ({start}); remove it or move its end"))
+        if k.kind == "compute" and k.ramp_quarters > k.quarters:
+            problems.append((f"{where}.ramp_quarters", f"must be <= quarters ({k.quarters}); got {k.ramp_quarters}"))
+        if k.kind == "loan":
+            if (k.fixed_rate_annual is None) == (k.spread_bp is None):
+                problems.append((where, "give exactly one of fixed_rate_annual or spread_bp"))
+            if k.collateral == "shares" and k.collateral_issuer is None:
+                problems.append((f"{where}.collateral_issuer", "collateral 'shares' needs the issuer whose shares are pledged"))
+            if k.collateral_issuer is not None and k.collateral_issuer not in ids:
+                problems.append((f"{where}.collateral_issuer", f"unknown company {k.collateral_issuer!r}; known ids: {known}"))
+            if k.lender in roles and roles[k.lender] not in ("lender", "investor", "chipmaker", "hyperscaler"):
+                problems.append((f"{where}.lender", f"{k.lender!r} (role {roles[k.lender]}) cannot lend"))
+        if k.kind == "equity_stake":
+            stakes[k.issuer] = stakes.get(k.issuer, 0.0) + k.fraction
+        if k.kind == "guarantee" and k.loan not in loans:
+            problems.append((f"{where}.loan", f"unknown loan {k.loan!r}; loans: {', '.join(sorted(loans)) or 'none'}"))
+        refs = ()
+        if k.kind == "investment_commitment":
+            refs = k.trigger.contracts
+            if k.tranche > k.maximum:
+                problems.append((f"{where}.tranche", f"must be <= maximum ({k.maximum}); got {k.tranche}"))
+            if k.trigger.kind == "scheduled" and not k.trigger.quarters:
+                problems.append((f"{where}.trigger.quarters", "a scheduled trigger needs the quarters of its tranches"))
+        if k.kind == "warrant":
+            refs = k.delivery_contracts
+            if sum(v.share_fraction for v in k.vesting) > 1 + 1e-9:
+                problems.append((f"{where}.vesting", "the share fractions of the vesting steps add up to more than 1"))
+        for ref in refs:
+            if ref not in computes:
+                problems.append((where, f"refers to {ref!r}, which is not a compute contract in this config"))
+    for issuer, total in stakes.items():
+        if total > 1 + 1e-9:
+            problems.append(("contracts", f"stakes in {issuer!r} add up to {total:.1%}; they cannot exceed 100%"))
+    return problems
+
+
+def _ids_with(cfg: Config, role: str) -> str:
+    return ", ".join(c.id for c in cfg.companies if c.role == role) or "none"
+
+
+def _last(cfg: Config) -> str:
+    return quarter_label(cfg.run.quarters, cfg.run.start)
+
+
+def _parties(k: Any) -> list[tuple[str, str]]:
+    fields = {
+        "compute": ("buyer", "seller"),
+        "revenue_share": ("payer", "payee"),
+        "equity_stake": ("holder", "issuer"),
+        "investment_commitment": ("investor", "investee"),
+        "compute_credit": ("issuer", "holder"),
+        "warrant": ("issuer", "holder"),
+        "loan": ("lender", "borrower"),
+        "backstop": ("guarantor", "beneficiary"),
+        "guarantee": ("guarantor",),
+    }[k.kind]
+    out = [(f, getattr(k, f)) for f in fields]
+    if k.kind == "compute" and k.tied_to:
+        out.append(("tied_to", k.tied_to))
+    if k.kind == "loan" and k.tied_to:
+        out.append(("tied_to", k.tied_to))
+    return out
+
+
+def _end(k: Any) -> str | None:
+    if k.kind == "compute":
+        return _shift(k.start, k.quarters - 1)  # the last quarter of delivery
+    for field in ("end", "maturity", "expires"):
+        if getattr(k, field, None) is not None:
+            return getattr(k, field)
+    return None
+
+
+def _shift(label: str, n: int) -> str:
+    return quarter_label(n, label)

@@ -1,0 +1,258 @@
+"""The double-entry ledger: every amount of money in the model lives here.
+
+Each ledger holder (a company, a lender, the government, the external sector) has
+one balance per :class:`Account`. Balances change only through :meth:`Ledger.post`,
+which takes a list of entries and refuses it unless, for every holder it touches,
+debits equal credits. A payment between two holders is one posting that touches
+both, so cash leaves one balance sheet exactly as it arrives on the other.
+
+This module imports neither Mesa nor any decision code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from economy.units import money_tol
+
+
+class Side(IntEnum):
+    """Which side of the balance sheet an account sits on; its normal balance."""
+
+    ASSET = 1
+    LIABILITY = 2
+    EQUITY = 3
+    INCOME = 4
+    EXPENSE = 5
+
+
+class Account(IntEnum):
+    """The accounts of MODEL.md section 3, plus this quarter's income and expenses."""
+
+    # assets
+    CASH = 0
+    RECEIVABLES = 1
+    DC_SHELLS = 2
+    HARDWARE = 3
+    CONSTRUCTION_IN_PROGRESS = 4
+    STAKES = 5
+    WARRANTS = 6
+    LOANS_HELD = 7
+    CREDITS_RECEIVABLE = 8
+    NON_AI_BUSINESS = 9
+    DEPOSITS = 10
+    OTHER_ASSETS = 11
+    # liabilities
+    DEBT = 12
+    DEFERRED_REVENUE = 13
+    PAYABLES = 14
+    FUNDING = 15
+    # equity
+    PAID_IN_CAPITAL = 16
+    RETAINED_EARNINGS = 17
+    REVALUATION = 18
+    # this quarter's income statement, closed into retained earnings each quarter
+    REVENUE = 19
+    OTHER_INCOME = 20
+    COMPUTE_COST = 21
+    OPEX = 22
+    INTEREST_EXPENSE = 23
+    DEPRECIATION = 24
+    LOSSES = 25
+
+
+SIDE: dict[Account, Side] = {
+    **{a: Side.ASSET for a in Account if a <= Account.OTHER_ASSETS},
+    Account.DEBT: Side.LIABILITY,
+    Account.DEFERRED_REVENUE: Side.LIABILITY,
+    Account.PAYABLES: Side.LIABILITY,
+    Account.FUNDING: Side.LIABILITY,
+    Account.PAID_IN_CAPITAL: Side.EQUITY,
+    Account.RETAINED_EARNINGS: Side.EQUITY,
+    Account.REVALUATION: Side.EQUITY,
+    Account.REVENUE: Side.INCOME,
+    Account.OTHER_INCOME: Side.INCOME,
+    Account.COMPUTE_COST: Side.EXPENSE,
+    Account.OPEX: Side.EXPENSE,
+    Account.INTEREST_EXPENSE: Side.EXPENSE,
+    Account.DEPRECIATION: Side.EXPENSE,
+    Account.LOSSES: Side.EXPENSE,
+}
+
+ASSETS = tuple(a for a in Account if SIDE[a] is Side.ASSET)
+LIABILITIES = tuple(a for a in Account if SIDE[a] is Side.LIABILITY)
+EQUITY = tuple(a for a in Account if SIDE[a] is Side.EQUITY)
+INCOME = tuple(a for a in Account if SIDE[a] is Side.INCOME)
+EXPENSES = tuple(a for a in Account if SIDE[a] is Side.EXPENSE)
+_N = len(Account)
+# +1 where a debit raises the balance (assets, expenses), -1 where it lowers it.
+_DEBIT_SIGN = tuple(1.0 if SIDE[a] in (Side.ASSET, Side.EXPENSE) else -1.0 for a in Account)
+
+Entry = tuple[int, Account, float]
+"""``(holder, account, debit)``: a positive amount debits the account, a negative credits it."""
+
+
+class AccountingError(RuntimeError):
+    """A posting or a balance sheet that breaks double entry."""
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One journal line: what moved, when and why."""
+
+    quarter: int
+    memo: str
+    entries: tuple[Entry, ...]
+
+
+class Ledger:
+    """Balances of every holder, changed only by balanced postings.
+
+    Example:
+        >>> led = Ledger()
+        >>> a, b = led.add_holder("a"), led.add_holder("b")
+        >>> led.open(a, {Account.CASH: 10.0})
+        >>> led.transfer(a, b, 4.0, Account.OPEX, Account.REVENUE, "fee")
+        >>> led.balance(a, Account.CASH), led.balance(b, Account.CASH)
+        (6.0, 4.0)
+    """
+
+    def __init__(self, keep_journal: bool = True) -> None:
+        """Create an empty ledger.
+
+        Args:
+            keep_journal: Keep every posting in :attr:`journal` (tests and audits).
+        """
+        self.names: list[str] = []
+        self._bal: list[list[float]] = []
+        self.quarter = 0
+        self.keep_journal = keep_journal
+        self.journal: list[Posting] = []
+
+    # -- holders -----------------------------------------------------------------
+    def add_holder(self, name: str) -> int:
+        """Register a holder with all balances zero; return its index."""
+        if name in self.names:
+            raise AccountingError(f"holder {name!r} is already in the ledger")
+        self.names.append(name)
+        self._bal.append([0.0] * _N)
+        return len(self.names) - 1
+
+    def open(self, holder: int, balances: dict[Account, float]) -> None:
+        """Post an opening balance sheet; the difference goes to paid-in capital.
+
+        Opening is the one posting that creates wealth: it states what the holder owns
+        and owes at the start. Cash opened here is counted in the conserved total.
+        """
+        entries: list[Entry] = []
+        for acct, amount in balances.items():
+            if amount:
+                entries.append((holder, acct, _DEBIT_SIGN[acct] * amount))
+        residual = -sum(e[2] for e in entries)
+        if residual:
+            entries.append((holder, Account.PAID_IN_CAPITAL, residual))
+        self.post(entries, "opening balance")
+
+    # -- the one posting primitive ---------------------------------------------------
+    def post(self, entries: Sequence[Entry], memo: str) -> None:
+        """Apply a set of entries that balances for every holder it touches.
+
+        Raises:
+            AccountingError: If debits and credits differ for any holder.
+        """
+        sums: dict[int, float] = {}
+        scale: dict[int, float] = {}
+        for holder, _acct, debit in entries:
+            sums[holder] = sums.get(holder, 0.0) + debit
+            scale[holder] = scale.get(holder, 0.0) + abs(debit)
+        for holder, s in sums.items():
+            if abs(s) > money_tol(scale[holder]):
+                raise AccountingError(
+                    f"unbalanced posting {memo!r} for {self.names[holder]}: debits exceed credits by {s:.12g}"
+                )
+        bal = self._bal
+        for holder, acct, debit in entries:
+            bal[holder][acct] += _DEBIT_SIGN[acct] * debit
+        if self.keep_journal:
+            self.journal.append(Posting(self.quarter, memo, tuple(entries)))
+
+    def transfer(
+        self, payer: int, payee: int, amount: float, payer_debit: Account, payee_credit: Account, memo: str
+    ) -> None:
+        """Pay cash from ``payer`` to ``payee``.
+
+        The payer debits ``payer_debit`` (an expense, an asset bought or a liability
+        repaid) and credits cash; the payee debits cash and credits ``payee_credit``.
+        """
+        self.post(
+            (
+                (payer, payer_debit, amount),
+                (payer, Account.CASH, -amount),
+                (payee, Account.CASH, amount),
+                (payee, payee_credit, -amount),
+            ),
+            memo,
+        )
+
+    def move(self, holder: int, debit: Account, credit: Account, amount: float, memo: str) -> None:
+        """A posting inside one holder's books: debit one account, credit another."""
+        self.post(((holder, debit, amount), (holder, credit, -amount)), memo)
+
+    # -- reading -------------------------------------------------------------------
+    def balance(self, holder: int, account: Account) -> float:
+        """The balance of one account, in its normal sign."""
+        return self._bal[holder][account]
+
+    def balances(self, holder: int) -> list[float]:
+        """A copy of all balances of a holder, indexed by :class:`Account`."""
+        return list(self._bal[holder])
+
+    def total(self, holder: int, accounts: Iterable[Account]) -> float:
+        """The sum of several accounts of one holder."""
+        row = self._bal[holder]
+        return sum(row[a] for a in accounts)
+
+    def equity(self, holder: int) -> float:
+        """Book equity including this quarter's not yet closed income."""
+        row = self._bal[holder]
+        return sum(row[a] for a in EQUITY) + sum(row[a] for a in INCOME) - sum(row[a] for a in EXPENSES)
+
+    def total_cash(self) -> float:
+        """Cash summed over every holder."""
+        return sum(row[Account.CASH] for row in self._bal)
+
+    # -- checks and period close --------------------------------------------------------
+    def check_balanced(self, quarter_label: str) -> None:
+        """Verify assets = liabilities + equity for every holder (relative error <= 1e-9).
+
+        Raises:
+            AccountingError: Naming the holder, the quarter and the gap.
+        """
+        for holder, row in enumerate(self._bal):
+            assets = sum(row[a] for a in ASSETS)
+            claims = sum(row[a] for a in LIABILITIES) + self.equity(holder)
+            if abs(assets - claims) > money_tol(max(abs(assets), abs(claims), 1.0)):
+                raise AccountingError(
+                    f"{quarter_label}: the balance sheet of {self.names[holder]} does not balance: "
+                    f"assets {assets:.12g} vs liabilities+equity {claims:.12g} (gap {assets - claims:.6g} $B)"
+                )
+
+    def close_period(self) -> list[list[float]]:
+        """Close income and expense accounts into retained earnings.
+
+        Returns:
+            Per holder, the closed quarter's balances of every account (income
+            statement accounts hold the quarter's flows).
+        """
+        statements = []
+        for holder, row in enumerate(self._bal):
+            statements.append(list(row))
+            net = sum(row[a] for a in INCOME) - sum(row[a] for a in EXPENSES)
+            entries: list[Entry] = [(holder, a, row[a]) for a in INCOME if row[a]]
+            entries += [(holder, a, -row[a]) for a in EXPENSES if row[a]]
+            if entries:
+                entries.append((holder, Account.RETAINED_EARNINGS, -net))
+                self.post(entries, "close period")
+        return statements
