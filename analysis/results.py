@@ -253,16 +253,17 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
     Returns:
         The table with text columns free of NaN (missing text becomes ``""``).
     """
+    text_dtypes = {column: str for column in _TEXT_COLUMNS[name]}
     if path.exists():
         try:
-            df = pd.read_csv(path)
+            df = pd.read_csv(path, dtype=text_dtypes)
         except pd.errors.EmptyDataError:
             df = pd.DataFrame(columns=list(_SCHEMAS[name]))
     else:
         df = pd.DataFrame(columns=list(_SCHEMAS[name]))
     for column in _TEXT_COLUMNS[name]:
         if column in df.columns:
-            df[column] = df[column].fillna("").astype(str)
+            df[column] = df[column].astype(object).fillna("").astype(str)
     return df
 
 

@@ -1,0 +1,97 @@
+"""Data-centre capacity: hardware in vintages, shells, and the build pipeline.
+
+Capacity that can serve compute is the lesser of installed hardware and shell space.
+Hardware ages and is depreciated straight-line over its useful life; at the end of
+its life it leaves the fleet. Builds started now complete after the lead time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Vintage:
+    """Hardware bought in one quarter."""
+
+    built: int
+    gw: float
+    cost: float
+    book: float
+    life: int
+
+    def age(self, q: int) -> int:
+        """Quarters since the vintage was installed."""
+        return q - self.built
+
+
+@dataclass(slots=True)
+class Build:
+    """Capacity under construction: shell cost paid as it goes, hardware on completion."""
+
+    started: int
+    complete: int
+    gw: float
+    shell_cost: float
+    shell_paid: float
+    hardware_cost: float
+    tied_to: int | None = None
+
+
+@dataclass
+class Fleet:
+    """A holder's capacity: hardware vintages, shell GW, builds in progress."""
+
+    vintages: list[Vintage] = field(default_factory=list)
+    shell_gw: float = 0.0
+    shell_book: float = 0.0
+    shell_life: int = 48
+    builds: list[Build] = field(default_factory=list)
+
+    @property
+    def hardware_gw(self) -> float:
+        """GW of installed hardware."""
+        return sum(v.gw for v in self.vintages)
+
+    @property
+    def hardware_book(self) -> float:
+        """Book value of installed hardware."""
+        return sum(v.book for v in self.vintages)
+
+    @property
+    def capacity_gw(self) -> float:
+        """GW that can serve compute: hardware housed in shells."""
+        return min(self.hardware_gw, self.shell_gw) if self.shell_gw > 0 else 0.0
+
+    def pipeline_gw(self, by: int | None = None) -> float:
+        """GW under construction (completing by quarter ``by`` if given)."""
+        return sum(b.gw for b in self.builds if by is None or b.complete <= by)
+
+    def retiring_gw(self, q_from: int, q_to: int) -> float:
+        """GW of hardware reaching end of life in quarters ``q_from..q_to``."""
+        return sum(v.gw for v in self.vintages if q_from <= v.built + v.life <= q_to)
+
+    def depreciation(self) -> tuple[float, float]:
+        """This quarter's straight-line depreciation of hardware and shells; applies it."""
+        hw = 0.0
+        for v in self.vintages:
+            step = min(v.book, v.cost / v.life)
+            v.book -= step
+            hw += step
+        shell = self.shell_book / self.shell_life if self.shell_book > 0 else 0.0
+        # shells are depreciated on a declining remaining book; their life is long
+        self.shell_book -= shell
+        return hw, shell
+
+    def retire(self, q: int) -> float:
+        """Remove vintages at the end of their life; return the book value removed."""
+        gone = [v for v in self.vintages if v.age(q) >= v.life]
+        self.vintages = [v for v in self.vintages if v.age(q) < v.life]
+        return sum(v.book for v in gone)
+
+    def market_value(self, q: int, capex_hw_per_gw: float, price_index: float, resale_factor: float) -> float:
+        """What the hardware would fetch: replacement cost x price x remaining life x resale."""
+        return sum(
+            v.gw * capex_hw_per_gw * price_index * max(0.0, 1 - v.age(q) / v.life) * resale_factor
+            for v in self.vintages
+        )

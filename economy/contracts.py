@@ -1,0 +1,369 @@
+"""Contracts: first-class objects with two parties, terms, a schedule and a state.
+
+A contract computes what is due in a quarter as :class:`Obligation` objects; the
+settlement step pays them all at once and tells the contract what was paid. A
+contract never edits a ledger itself. Party fields hold ledger holder indices.
+
+This module imports neither Mesa nor decision code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from economy.ledger import Account
+from economy.units import quarterly_rate
+
+
+class State(str, Enum):
+    """Where a contract is in its life."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    DELIVERED = "delivered"
+    RENEGOTIATED = "renegotiated"
+    TERMINATED = "terminated"
+    DEFAULTED = "defaulted"
+    MATURED = "matured"
+
+
+LIVE = (State.PENDING, State.ACTIVE, State.RENEGOTIATED)
+
+
+@dataclass(slots=True)
+class Obligation:
+    """An amount one holder owes another this quarter under a contract."""
+
+    contract: Contract
+    payer: int
+    payee: int
+    amount: float
+    payer_debit: Account
+    payee_credit: Account
+    label: str
+    paid: float = 0.0
+
+
+@dataclass(eq=False)
+class Contract:
+    """Fields every contract has; ``start``/``end`` are quarter indices (0 = opening)."""
+
+    id: str
+    kind: str
+    from_party: int
+    to_party: int
+    amount: float
+    start: int
+    end: int | None
+    source: str = ""
+    tied_to: int | None = None
+    state: State = State.ACTIVE
+    ended: int | None = None
+
+    def live(self, q: int) -> bool:
+        """Whether the contract is in force in quarter ``q``."""
+        return self.state in LIVE and self.start <= q and (self.end is None or q <= self.end)
+
+    def close(self, state: State, q: int) -> None:
+        """Leave the active states for good."""
+        if self.state in LIVE:
+            self.state = state
+            self.ended = q
+
+    def obligations(self, q: int, ctx: DueContext) -> list[Obligation]:
+        """What is due in quarter ``q``; most kinds owe nothing on a schedule."""
+        return []
+
+    def settled(self, q: int, obligations: list[Obligation]) -> None:
+        """Learn what was paid of this quarter's obligations."""
+
+
+@dataclass(frozen=True)
+class DueContext:
+    """What contracts may read to compute dues: the quarter's market state."""
+
+    policy_rate_annual: float
+    rent_price_index: float
+
+
+# ------------------------------------------------------------------------------ compute
+@dataclass(eq=False)
+class ComputeContract(Contract):
+    """Take-or-pay compute: rental (seller builds, buyer pays per GW-quarter) or purchase.
+
+    ``from_party`` is the buyer, ``to_party`` the seller. For a rental, the schedule
+    ramps linearly over ``ramp`` quarters to ``gw`` and the price per GW-quarter is
+    the remaining value spread over the remaining scheduled GW-quarters. For a
+    purchase, ``gw`` is delivered in equal parts over the term and paid on delivery.
+    """
+
+    payment: str = "rental"
+    gw: float = 0.0
+    ramp: int = 0
+    take_or_pay: float = 1.0
+    termination_penalty: float = 0.1
+    binding_share: float = 1.0
+    delivered_value: float = 0.0
+    delivered_gw: float = 0.0
+    price: float = 0.0
+    """$B per GW-quarter (rental) or per GW (purchase)."""
+    allocated_gw: float = 0.0
+    """GW the seller made available this quarter (rental) or delivered (purchase)."""
+    take_optional: bool = True
+    """The buyer's current decision on the non-binding part of a purchase."""
+
+    def __post_init__(self) -> None:
+        """Price the remaining schedule."""
+        remaining = self.amount - self.delivered_value
+        units = sum(self.scheduled_gw(q) for q in range(max(self.start, 1), self.end + 1))
+        if self.payment == "purchase":
+            units = self.gw * sum(1 for q in range(max(self.start, 1), self.end + 1)) / (self.end - self.start + 1)
+        self.price = remaining / units if units > 0 else 0.0
+
+    def scheduled_gw(self, q: int) -> float:
+        """GW due for delivery (purchase: delivered in the quarter; rental: available)."""
+        if q < self.start or q > self.end:
+            return 0.0
+        if self.payment == "purchase":
+            return self.gw / (self.end - self.start + 1)
+        k = q - self.start + 1
+        return self.gw * min(1.0, k / (self.ramp + 1)) if self.ramp else self.gw
+
+    def binding_gw(self, q: int) -> float:
+        """The part of this quarter's purchase the buyer must take."""
+        total = self.gw * self.binding_share
+        return max(0.0, min(self.scheduled_gw(q), total - self.delivered_gw))
+
+    def remaining_value(self, q: int) -> float:
+        """Value still to be delivered from quarter ``q`` on (the seller's backlog)."""
+        if self.state not in LIVE:
+            return 0.0
+        return self.price * sum(self.scheduled_gw(t) for t in range(max(q, self.start), self.end + 1))
+
+    def obligations(self, q: int, ctx: DueContext) -> list[Obligation]:
+        """Payment for what was delivered this quarter."""
+        if not self.live(q) or self.allocated_gw <= 0:
+            return []
+        if self.payment == "purchase":
+            return [Obligation(self, self.from_party, self.to_party, self.allocated_gw * self.price,
+                               Account.HARDWARE, Account.REVENUE, "systems purchase")]
+        return [Obligation(self, self.from_party, self.to_party, self.allocated_gw * self.price,
+                           Account.COMPUTE_COST, Account.REVENUE, "compute rental")]
+
+    def settled(self, q: int, obligations: list[Obligation]) -> None:
+        """Count delivery; a purchase is delivered in proportion to what was paid."""
+        for ob in obligations:
+            share = ob.paid / ob.amount if ob.amount > 0 else 1.0
+            if self.payment == "purchase":
+                self.delivered_gw += self.allocated_gw * share
+            self.delivered_value += ob.paid
+        if q >= self.end:
+            self.close(State.DELIVERED, q)
+
+
+@dataclass(eq=False)
+class RevenueShare(Contract):
+    """The payer (``from_party``) hands ``share`` of its AI revenue to the payee."""
+
+    share: float = 0.0
+    base: float = 0.0
+    """The payer's AI revenue this quarter, set by operations."""
+
+    def obligations(self, q: int, ctx: DueContext) -> list[Obligation]:
+        """Share of this quarter's revenue."""
+        if not self.live(q) or self.base <= 0:
+            return []
+        return [Obligation(self, self.from_party, self.to_party, self.share * self.base,
+                           Account.COMPUTE_COST, Account.REVENUE, "revenue share")]
+
+
+@dataclass(eq=False)
+class EquityStake(Contract):
+    """``fraction`` of the issuer (``to_party``) held by ``from_party`` at fair value."""
+
+    fraction: float = 0.0
+    cost: float = 0.0
+
+
+@dataclass(eq=False)
+class InvestmentCommitment(Contract):
+    """Up to ``amount`` from investor (``from_party``) to investee, tranche by tranche."""
+
+    tranche: float = 0.0
+    trigger: str = "scheduled"
+    trigger_contracts: tuple[str, ...] = ()
+    gw_per_tranche: float = 1.0
+    trigger_quarters: tuple[int, ...] = ()
+    form: str = "cash"
+    health_threshold: float = 0.5
+    binding: bool = False
+    released: float = 0.0
+    declined: int = 0
+
+    @property
+    def undrawn(self) -> float:
+        """What is left of the maximum."""
+        return max(0.0, self.amount - self.released)
+
+    def tranches_earned(self, delivered_gw: float, q: int, round_open: bool) -> int:
+        """How many tranches the trigger has earned so far (released or not)."""
+        if self.trigger == "gw_delivered":
+            return int(delivered_gw / self.gw_per_tranche + 1e-9)
+        if self.trigger == "scheduled":
+            return sum(1 for t in self.trigger_quarters if t <= q)
+        return int(self.released / self.tranche + 1e-9) + (1 if round_open else 0)
+
+    def due_tranche(self, delivered_gw: float, q: int, round_open: bool) -> float:
+        """The amount the trigger makes available for a decision now (0 if none)."""
+        if not self.live(q) or self.undrawn <= 0:
+            return 0.0
+        earned = self.tranches_earned(delivered_gw, q, round_open)
+        done = int(self.released / self.tranche + 1e-9) + self.declined
+        return min(self.tranche, self.undrawn) if earned > done else 0.0
+
+
+@dataclass(eq=False)
+class ComputeCredit(Contract):
+    """Credits on the issuer's cloud (``from_party``) held by ``to_party``."""
+
+    balance: float = 0.0
+
+
+@dataclass(eq=False)
+class Warrant(Contract):
+    """The holder (``to_party``) may buy the issuer's (``from_party``) shares at a strike."""
+
+    shares: float = 0.0
+    strike: float = 0.0
+    steps: tuple[tuple[float, float, float], ...] = ()
+    """(GW delivered, share fraction, price hurdle) per vesting step."""
+    delivery_contracts: tuple[str, ...] = ()
+    vested_fraction: float = 0.0
+
+    def vest(self, delivered_gw: float, share_price: float) -> float:
+        """Vest every step whose GW and price conditions hold; return the vested fraction.
+
+        Vesting never reverses: a step once vested stays vested.
+        """
+        earned = sum(f for gw, f, hurdle in self.steps if delivered_gw + 1e-9 >= gw and share_price >= hurdle)
+        self.vested_fraction = max(self.vested_fraction, earned)
+        return self.vested_fraction
+
+    def fair_value(self, share_price: float) -> float:
+        """Intrinsic value of the vested shares (time value ignored)."""
+        return self.shares * self.vested_fraction * max(0.0, share_price - self.strike)
+
+
+@dataclass(eq=False)
+class Loan(Contract):
+    """A loan, bond or ABS: lender is ``from_party``, borrower ``to_party``.
+
+    Interest each quarter on the outstanding principal at a fixed rate or at the
+    policy rate plus a spread; principal either at maturity (bullet) or in equal
+    parts from the end of the interest-only period to maturity (linear).
+    """
+
+    instrument: str = "loan"
+    principal: float = 0.0
+    fixed_rate_annual: float | None = None
+    spread_bp: float | None = None
+    amortisation: str = "bullet"
+    interest_only_until: int | None = None
+    seniority: str = "senior_unsecured"
+    collateral: str = "none"
+    collateral_issuer: int | None = None
+    max_ltv: float | None = None
+    min_dscr: float | None = None
+
+    def rate_annual(self, policy_rate_annual: float) -> float:
+        """The annual rate this quarter."""
+        if self.fixed_rate_annual is not None:
+            return self.fixed_rate_annual
+        return policy_rate_annual + (self.spread_bp or 0.0) / 1e4
+
+    def principal_due(self, q: int) -> float:
+        """Scheduled repayment of principal in quarter ``q``."""
+        if self.principal <= 0 or self.end is None or q > self.end:
+            return 0.0
+        if q == self.end:
+            return self.principal
+        if self.amortisation == "linear":
+            first = max(self.interest_only_until or self.start, self.start, 0) + 1
+            if q >= first:
+                return self.principal / (self.end - q + 1)
+        return 0.0
+
+    def obligations(self, q: int, ctx: DueContext) -> list[Obligation]:
+        """Interest and principal due this quarter."""
+        if not self.live(q) or self.principal <= 0:
+            return []
+        out = [Obligation(self, self.to_party, self.from_party,
+                          self.principal * quarterly_rate(self.rate_annual(ctx.policy_rate_annual)),
+                          Account.INTEREST_EXPENSE, Account.OTHER_INCOME, "interest")]
+        due = self.principal_due(q)
+        if due > 0:
+            out.append(Obligation(self, self.to_party, self.from_party, due, Account.DEBT, Account.LOANS_HELD, "principal"))
+        return out
+
+    def settled(self, q: int, obligations: list[Obligation]) -> None:
+        """Reduce principal by what was repaid; mature when nothing is left."""
+        for ob in obligations:
+            if ob.label == "principal":
+                self.principal -= ob.paid
+        if self.principal <= 1e-12:
+            self.principal = 0.0
+            self.close(State.MATURED, q)
+
+
+@dataclass(eq=False)
+class Backstop(Contract):
+    """The guarantor (``from_party``) pays for the beneficiary's unsold capacity, up to a maximum."""
+
+    used: float = 0.0
+    idle_value: float = 0.0
+    """Value of the beneficiary's idle capacity this quarter, set by operations."""
+
+    def obligations(self, q: int, ctx: DueContext) -> list[Obligation]:
+        """Buy this quarter's idle capacity while the maximum lasts."""
+        room = self.amount - self.used
+        if not self.live(q) or room <= 0 or self.idle_value <= 0:
+            return []
+        return [Obligation(self, self.from_party, self.to_party, min(room, self.idle_value),
+                           Account.COMPUTE_COST, Account.REVENUE, "capacity backstop")]
+
+    def settled(self, q: int, obligations: list[Obligation]) -> None:
+        """Use up the maximum."""
+        self.used += sum(ob.paid for ob in obligations)
+
+
+@dataclass(eq=False)
+class Guarantee(Contract):
+    """The guarantor (``from_party``) covers a lender's loss on one loan, up to a maximum."""
+
+    loan_id: str = ""
+    paid_out: float = 0.0
+
+
+@dataclass
+class ContractBook:
+    """All contracts of a run, with indexes by kind and party."""
+
+    contracts: list[Contract] = field(default_factory=list)
+    by_id: dict[str, Contract] = field(default_factory=dict)
+
+    def add(self, contract: Contract) -> Contract:
+        """Register a contract (ids are unique)."""
+        if contract.id in self.by_id:
+            raise ValueError(f"contract id {contract.id!r} already exists")
+        self.contracts.append(contract)
+        self.by_id[contract.id] = contract
+        return contract
+
+    def of_kind(self, cls: type) -> list:
+        """Contracts of one class, in creation order."""
+        return [c for c in self.contracts if isinstance(c, cls)]
+
+    def involving(self, holder: int) -> list[Contract]:
+        """Contracts where ``holder`` is one of the two parties."""
+        return [c for c in self.contracts if holder in (c.from_party, c.to_party)]

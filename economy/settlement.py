@@ -1,0 +1,53 @@
+"""Settlement: all payments due in a quarter clear at once (Eisenberg-Noe, Rogers-Veraart).
+
+Contracts say what is due; this step pays what can be paid, pro rata within each
+debtor, and returns who fell short. Postings go through the ledger one obligation
+at a time after the clearing vector is known, so order never matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from economy.clearing import clear_obligations
+from economy.contracts import Obligation
+from economy.ledger import Account, Ledger
+
+
+@dataclass(frozen=True)
+class SettlementResult:
+    """Who paid less than they owed, and by how much."""
+
+    shortfall: dict[int, float]
+    rounds: int
+
+
+def settle(ledger: Ledger, obligations: list[Obligation], n_holders: int, alpha: float = 1.0, beta: float = 1.0) -> SettlementResult:
+    """Clear and post every obligation; record ``paid`` on each.
+
+    Args:
+        ledger: The ledger; cash available to each holder is its cash balance.
+        obligations: Everything due this quarter.
+        n_holders: Number of ledger holders.
+        alpha: Share of its own cash a defaulting debtor can pay (Rogers-Veraart).
+        beta: Share of its incoming payments a defaulting debtor can pass on.
+    """
+    live = [ob for ob in obligations if ob.amount > 0]
+    if not live:
+        return SettlementResult({}, 0)
+    payer = np.fromiter((ob.payer for ob in live), dtype=np.int64, count=len(live))
+    payee = np.fromiter((ob.payee for ob in live), dtype=np.int64, count=len(live))
+    amount = np.fromiter((ob.amount for ob in live), dtype=float, count=len(live))
+    cash = np.array([max(0.0, ledger.balance(h, Account.CASH)) for h in range(n_holders)])
+    paid, result = clear_obligations(n_holders, payer, payee, amount, cash, alpha, beta)
+    shortfall: dict[int, float] = {}
+    for ob, p in zip(live, paid.tolist()):
+        ob.paid = min(ob.amount, p)
+        if ob.paid > 0:
+            ledger.transfer(ob.payer, ob.payee, ob.paid, ob.payer_debit, ob.payee_credit, f"{ob.contract.id}: {ob.label}")
+        gap = ob.amount - ob.paid
+        if gap > 1e-9 * max(1.0, ob.amount):
+            shortfall[ob.payer] = shortfall.get(ob.payer, 0.0) + gap
+    return SettlementResult(shortfall, result.rounds)

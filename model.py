@@ -1,0 +1,709 @@
+"""The Mesa model of the AI financing web: one step is one quarter (MODEL.md section 7).
+
+Every company is an agent in ``model.agents``; the ledger, the contract book and the
+world process are plain objects the model owns. A quarter runs eight named phases;
+after each quarter the model checks that every balance sheet balances and that cash
+is conserved across all holders, and stops with an error if not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+from agents import ROLE_CLASSES, Company, Status
+from agents.builder import Builder, StartBuild
+from agents.chipmaker import ChipMaker, release_tranche
+from agents.government import rescue_decision
+from agents.lab import AILab, CutCosts, RaiseFunding, health_score, take_optional_delivery
+from agents.lender import lending_decision
+from economy.capacity import Build, Vintage
+from economy.config import BuilderParams, Config, load_config
+from economy.contracts import (
+    LIVE,
+    Backstop,
+    ComputeContract,
+    ComputeCredit,
+    DueContext,
+    EquityStake,
+    InvestmentCommitment,
+    Loan,
+    Obligation,
+    RevenueShare,
+    State,
+    Warrant,
+)
+from economy.ledger import ASSETS, LIABILITIES, Account, AccountingError, Ledger
+from economy.markets import WorldProcess
+from economy.opening import build_contracts, opening_vintages
+from economy.records import Recorder
+from economy.settlement import settle
+from economy.units import money_tol, quarter_label, quarterly_growth
+from economy.valuation import solve_values
+
+BASELINE = Path(__file__).resolve().parent / "configs" / "baseline.yaml"
+EXTERNAL = "external"
+
+
+class AIFinanceModel(mesa.Model):
+    """The AI financing web, stepped quarter by quarter.
+
+    Args:
+        config: A validated :class:`Config`, or the path of a YAML config.
+        seed: The run's seed (overrides the config's ``run.seed``).
+        quarters: Run length (overrides ``run.quarters``).
+    """
+
+    def __init__(self, config: Config | str | Path = BASELINE, seed: int | None = None, quarters: int | None = None) -> None:
+        """Build the opening state: ledger holders, agents, contracts, capacity."""
+        cfg = config if isinstance(config, Config) else load_config(config)
+        cfg = cfg.with_run(seed=seed, quarters=quarters)
+        super().__init__(seed=int(cfg.run.seed))
+        self.config = cfg
+        self.quarter = 0
+        self.origin = cfg.run.start
+        self.events: list[dict] = []
+        self.cascade: list[dict] = []
+        self.flow_rows: list[dict] = []
+        self.fiscal_cost = 0.0
+        self.ledger = Ledger(keep_journal=False)
+        world_seed, = np.random.SeedSequence(int(cfg.run.seed)).spawn(1)
+        self.world = WorldProcess(cfg.world, self.origin, np.random.default_rng(world_seed))
+        self._statements: list[list[float]] = []
+
+        self.companies: list[Company] = []
+        index: dict[str, int] = {}
+        for spec in cfg.companies:
+            holder = self.ledger.add_holder(spec.id)
+            index[spec.id] = holder
+            self.companies.append(ROLE_CLASSES[spec.role](self, spec, holder))
+        self.external = self.ledger.add_holder(EXTERNAL)
+        index[EXTERNAL] = self.external
+        self.index = index
+        self.by_holder: dict[int, Company] = {c.holder: c for c in self.companies}
+        self.book = build_contracts(cfg, index)
+        self._open_balances()
+        self.initial_cash = self.ledger.total_cash()
+        self._calibrate_valuation()
+        self.recorder = Recorder(self)
+        self.recorder.record_opening()
+        self.running = True
+
+    # ------------------------------------------------------------------ opening state
+    def _open_balances(self) -> None:
+        cfg, led, world = self.config, self.ledger, self.config.world
+        loans_held = [0.0] * (self.external + 1)
+        debt = [0.0] * (self.external + 1)
+        stakes = [0.0] * (self.external + 1)
+        credits_held = [0.0] * (self.external + 1)
+        credits_owed = [0.0] * (self.external + 1)
+        values = {c.holder: c.spec.market_value for c in self.companies}
+        for c in self.book.contracts:
+            if isinstance(c, Loan):
+                loans_held[c.from_party] += c.principal
+                debt[c.to_party] += c.principal
+            elif isinstance(c, EquityStake):
+                stakes[c.from_party] += c.fraction * values.get(c.to_party, 0.0)
+            elif isinstance(c, ComputeCredit) and c.start <= 0:
+                credits_held[c.to_party] += c.balance
+                credits_owed[c.from_party] += c.balance
+        for co in self.companies:
+            o, cap = co.spec.opening, co.spec.capacity
+            co.fleet.vintages = opening_vintages(cap.gw, cap.hardware_book, cap.hardware_age_quarters, world.hardware_life_quarters)
+            co.fleet.shell_gw = cap.gw
+            co.fleet.shell_book = cap.shell_book
+            for b in cap.under_construction:
+                from economy.units import quarter_index
+
+                done = quarter_index(b.complete, self.origin)
+                cost = b.gw * world.capex_per_gw
+                co.fleet.builds.append(Build(started=done - world.build_lead_quarters, complete=done, gw=b.gw,
+                                             shell_cost=cost * (1 - world.hardware_share), shell_paid=b.spent,
+                                             hardware_cost=cost * world.hardware_share))
+            h = co.holder
+            led.open(h, {
+                Account.CASH: o.cash, Account.RECEIVABLES: o.receivables, Account.OTHER_ASSETS: o.other_assets,
+                Account.NON_AI_BUSINESS: o.non_ai_business, Account.HARDWARE: co.fleet.hardware_book,
+                Account.DC_SHELLS: cap.shell_book,
+                Account.CONSTRUCTION_IN_PROGRESS: sum(b.shell_paid for b in co.fleet.builds),
+                Account.STAKES: stakes[h], Account.LOANS_HELD: loans_held[h],
+                Account.CREDITS_RECEIVABLE: credits_held[h],
+                Account.DEBT: debt[h], Account.PAYABLES: o.payables,
+                Account.DEFERRED_REVENUE: o.deferred_revenue + credits_owed[h],
+            })
+        led.open(self.external, {Account.CASH: cfg.external.cash})
+
+    def _calibrate_valuation(self) -> None:
+        """Fix each firm's multiple on its own business so the opening values match the config."""
+        n = len(self.companies)
+        S = self.holdings_matrix()
+        v0 = np.array([c.spec.market_value for c in self.companies])
+        own0 = v0 - S @ v0
+        for i, c in enumerate(self.companies):
+            base = self.fundamental_revenue(c, opening=True)
+            c.own_multiple = max(0.0, own0[i]) / base if base > 0 else 0.0
+            c.own_fixed = max(0.0, own0[i]) if base <= 0 else 0.0
+            if c.spec.lab:
+                c.ai_revenue_hist.append(self.config.world.demand.initial_annual / 4 * c.spec.lab.market_share)
+        del n
+
+    # ------------------------------------------------------------------ the quarter
+    def step(self) -> None:
+        """One quarter, in the order of MODEL.md section 7."""
+        self.quarter += 1
+        self.ledger.quarter = self.quarter
+        self.move_world()
+        self.operate()
+        decisions = self.decide()
+        self.settle_payments()
+        self.construct_and_finance(decisions)
+        self.resolve_defaults()
+        self.value_firms()
+        self.record()
+        if self.quarter >= self.config.run.quarters:
+            self.running = False
+
+    # 1 ------------------------------------------------------------------
+    def move_world(self) -> None:
+        """Demand, rates and compute price move; contracts that start become active."""
+        util = self._utilisation
+        self.market = self.world.advance(self.quarter, util)
+        for c in self.book.contracts:
+            if c.state is State.PENDING and c.start <= self.quarter:
+                c.state = State.ACTIVE
+        for co in self.companies:
+            co.flows.capex = 0.0
+            co.flows.ai_revenue = 0.0
+
+    # 2 ------------------------------------------------------------------
+    def operate(self) -> None:
+        """Revenue from end users and non-AI businesses, operating costs, depreciation."""
+        led, q, w = self.ledger, self.quarter, self.config.world
+        ext = self.external
+        self._allocate_capacity()
+        demand_q = self.market.demand_annual / 4.0
+        for co in self.companies:
+            if not co.alive:
+                continue
+            h, spec = co.holder, co.spec
+            if spec.non_ai:
+                rev = spec.non_ai.revenue_quarterly * (1 + quarterly_growth(spec.non_ai.growth_annual)) ** q
+                led.transfer(ext, h, rev, Account.OPEX, Account.REVENUE, "non-AI revenue")
+                led.transfer(h, ext, rev * (1 - spec.non_ai.operating_margin), Account.OPEX, Account.REVENUE, "non-AI costs")
+            if spec.chips and spec.chips.external_sales_quarterly > 0:
+                rev = spec.chips.external_sales_quarterly * (1 + quarterly_growth(spec.chips.external_growth_annual)) ** q
+                self._chip_sale(ext, co, rev, "chip sales outside the model")
+            if spec.lab:
+                self._operate_lab(co, demand_q)
+            if co.fleet.capacity_gw > 0 or co.fleet.hardware_gw > 0:
+                hosting = w.hosting_cost_per_gw_quarter * co.fleet.hardware_gw
+                if hosting > 0:
+                    led.transfer(h, ext, hosting, Account.OPEX, Account.REVENUE, "power and hosting")
+            hw, shell = co.fleet.depreciation()
+            if hw + shell > 0:
+                led.post(((h, Account.DEPRECIATION, hw + shell), (h, Account.HARDWARE, -hw), (h, Account.DC_SHELLS, -shell)), "depreciation")
+            gone = co.fleet.retire(q)
+            if gone > 0:
+                led.move(h, Account.LOSSES, Account.HARDWARE, gone, "hardware retired")
+        for c in self.book.of_kind(RevenueShare):
+            c.base = self.by_holder[c.from_party].flows.ai_revenue
+
+    def _allocate_capacity(self) -> None:
+        """Each builder serves its rental contracts in order of start, then the spot market."""
+        q, m = self.quarter, self.market
+        rentals: dict[int, list[ComputeContract]] = {}
+        for c in self.book.of_kind(ComputeContract):
+            c.allocated_gw = 0.0
+            if c.live(q) and c.payment == "rental":
+                rentals.setdefault(c.to_party, []).append(c)
+            elif c.live(q) and c.payment == "purchase":
+                binding = c.binding_gw(q)
+                c.allocated_gw = c.scheduled_gw(q) if c.take_optional else binding
+        rented = total = 0.0
+        for co in self.companies:
+            if not co.alive or co.spec.builder is None:
+                continue
+            free = max(0.0, co.fleet.capacity_gw - co.spec.builder.own_use_gw)
+            total += co.fleet.capacity_gw
+            for c in sorted(rentals.get(co.holder, []), key=lambda k: (k.start, k.id)):
+                c.allocated_gw = min(free, c.scheduled_gw(q))
+                free -= c.allocated_gw
+            spot = min(free, co.spec.builder.spot_share * m.spot_demand_gw) if co.spec.builder.sells_spot else 0.0
+            rev = spot * co.spec.builder.spot_utilisation * self.config.world.gpu.rent_per_gw_quarter * m.price_index
+            if rev > 0:
+                self.ledger.transfer(self.external, co.holder, rev, Account.COMPUTE_COST, Account.REVENUE, "spot compute rental")
+            rented += co.fleet.capacity_gw - (free - spot)
+            for b in self.book.of_kind(Backstop):
+                if b.to_party == co.holder:
+                    b.idle_value = (free - spot) * self.config.world.gpu.rent_per_gw_quarter * m.price_index
+        self._rented_share = rented / total if total > 0 else 1.0
+
+    @property
+    def _utilisation(self) -> float:
+        return getattr(self, "_rented_share", 1.0)
+
+    def _operate_lab(self, co: Company, demand_q: float) -> None:
+        led, q, p = self.ledger, self.quarter, co.spec.lab
+        ext, h = self.external, co.holder
+        compute = co.fleet.hardware_gw + sum(
+            c.allocated_gw for c in self.book.of_kind(ComputeContract) if c.from_party == h and c.payment == "rental"
+        )
+        co.flows.compute_gw = compute
+        revenue = min(p.market_share * demand_q, compute * p.revenue_per_gw_quarter_max)
+        co.flows.ai_revenue = revenue
+        co.ai_revenue_hist.append(revenue)
+        if revenue > 0:
+            led.transfer(ext, h, revenue, Account.OPEX, Account.REVENUE, "AI revenue from end users")
+        opex = (p.opex_quarterly * (1 + quarterly_growth(p.opex_growth_annual)) ** q + p.opex_revenue_share * revenue) * co.cost_factor
+        if opex > 0:
+            led.transfer(h, ext, opex, Account.OPEX, Account.REVENUE, "staff, research and marketing")
+        sbc = p.sbc_quarterly * co.cost_factor
+        if sbc > 0:
+            led.move(h, Account.OPEX, Account.PAID_IN_CAPITAL, sbc, "stock-based pay")
+
+    def _chip_sale(self, buyer: int, chipmaker: Company, amount: float, memo: str) -> None:
+        """A chip sale: the buyer's spend is the chipmaker's revenue; its cost of goods goes outside."""
+        led = self.ledger
+        debit = Account.OPEX if buyer == self.external else Account.HARDWARE
+        led.transfer(buyer, chipmaker.holder, amount, debit, Account.REVENUE, memo)
+        led.transfer(chipmaker.holder, self.external, amount * (1 - chipmaker.spec.chips.gross_margin),
+                     Account.OPEX, Account.REVENUE, "cost of chips sold")
+
+    # 3 ------------------------------------------------------------------
+    def decide(self) -> list:
+        """Every agent decides from frozen views; nothing is executed until all have decided."""
+        q = self.quarter
+        views = {co.holder: co.view(q) for co in self.companies if co.alive}
+        for co in self.companies:
+            if co.alive:
+                co.status = Status.DISTRESSED if self._distressed(co, views[co.holder]) else (
+                    Status.RESCUED if co.status is Status.RESCUED else Status.HEALTHY)
+        decisions: list = []
+        for co in self.companies:
+            if co.alive:
+                decisions += co.decide(views[co.holder])
+        # labs decide on the optional part of their purchases
+        for c in self.book.of_kind(ComputeContract):
+            if c.payment == "purchase" and c.live(q):
+                buyer = self.by_holder[c.from_party]
+                optional = (c.scheduled_gw(q) - c.binding_gw(q)) * c.price
+                c.take_optional = buyer.alive and buyer.spec.lab is not None and take_optional_delivery(
+                    views[buyer.holder], buyer.spec.lab, optional) if buyer.alive and buyer.spec.lab else buyer.alive
+        self._tranche_decisions(views)
+        self._refinance(views)
+        self.labs_raising = {d.entity for d in decisions if isinstance(d, RaiseFunding)}
+        return decisions
+
+    def _distressed(self, co: Company, view) -> bool:
+        if co.spec.lab and view.runway_q < co.spec.lab.min_runway_quarters:
+            return True
+        return view.total_assets > 0 and view.debt / view.total_assets > 0.8
+
+    def _tranche_decisions(self, views: dict) -> None:
+        """Investors decide tranche by tranche on their commitments (MODEL.md section 6, chipmaker)."""
+        q = self.quarter
+        for c in self.book.of_kind(InvestmentCommitment):
+            investor, investee = self.by_holder[c.from_party], self.by_holder[c.to_party]
+            if not (investor.alive and investee.alive and c.live(q)):
+                continue
+            delivered = sum(self.book.by_id[k].delivered_gw for k in c.trigger_contracts)
+            lab_raising = investee.spec.lab is not None and views[investee.holder].runway_q < investee.spec.lab.min_runway_quarters
+            amount = c.due_tranche(delivered, q, lab_raising)
+            if amount <= 0:
+                continue
+            health = self.health(investee, views[investee.holder])
+            own_min = investor.spec.investor.min_cash if investor.spec.investor else 0.0
+            if c.binding or release_tranche(health, c.health_threshold, views[investor.holder].cash, amount, own_min):
+                self._invest(c, amount)
+            else:
+                c.declined += 1
+                self.event("tranche_declined", investor, investee, amount,
+                           f"{investor.spec.name} holds back a ${amount:.1f}B tranche for {investee.spec.name} "
+                           f"(health {health:.2f} < threshold {c.health_threshold:.2f} or own cash short)")
+
+    def health(self, co: Company, view) -> float:
+        """An investee's health score as investors see it."""
+        if co.spec.lab:
+            steady = self.config.world.demand.regimes.get("steady")
+            return health_score(view, co.spec.lab, steady.growth_annual if steady else 0.0)
+        return 1.0 if co.status is Status.HEALTHY else 0.3
+
+    def _invest(self, c: InvestmentCommitment, amount: float) -> None:
+        investor, investee = self.by_holder[c.from_party], self.by_holder[c.to_party]
+        if c.form == "credits":
+            self.ledger.post(((c.to_party, Account.CREDITS_RECEIVABLE, amount), (c.to_party, Account.PAID_IN_CAPITAL, -amount),
+                              (c.from_party, Account.STAKES, amount), (c.from_party, Account.DEFERRED_REVENUE, -amount)),
+                             f"{c.id}: tranche in compute credits")
+            credit = ComputeCredit(id=f"{c.id}-credits-{self.quarter}", kind="compute_credit", from_party=c.from_party,
+                                   to_party=c.to_party, amount=amount, start=self.quarter, end=None, balance=amount)
+            self.book.add(credit)
+        else:
+            self.ledger.transfer(c.from_party, c.to_party, amount, Account.STAKES, Account.PAID_IN_CAPITAL, f"{c.id}: tranche")
+        c.released += amount
+        self._issue_shares(investee, investor, amount, c.id)
+        self.event("tranche_released", investor, investee, amount,
+                   f"{investor.spec.name} releases ${amount:.1f}B to {investee.spec.name} ({c.form})")
+
+    def _issue_shares(self, issuer: Company, buyer: Company | None, amount: float, why: str) -> None:
+        """New shares for ``amount`` at the issuer's current value: existing holders are diluted."""
+        pre = max(issuer.market_value, 1e-9)
+        post = pre + amount
+        for s in self.book.of_kind(EquityStake):
+            if s.to_party == issuer.holder:
+                s.fraction *= pre / post
+        issuer.market_value = post
+        if buyer is None:
+            return
+        new = amount / post
+        for s in self.book.of_kind(EquityStake):
+            if s.to_party == issuer.holder and s.from_party == buyer.holder:
+                s.fraction += new
+                s.cost += amount
+                return
+        self.book.add(EquityStake(id=f"stake-{buyer.entity}-{issuer.entity}", kind="equity_stake", from_party=buyer.holder,
+                                  to_party=issuer.holder, amount=amount, start=self.quarter, end=None, fraction=new, cost=amount))
+
+    def _refinance(self, views: dict) -> None:
+        """Borrowers ask to roll loans maturing this quarter; lenders decide by their rule."""
+        q = self.quarter
+        for loan in self.book.of_kind(Loan):
+            if loan.end != q or not loan.live(q) or loan.principal <= 0:
+                continue
+            borrower, lender = self.by_holder.get(loan.to_party), self.by_holder.get(loan.from_party)
+            if borrower is None or lender is None or not borrower.alive or not lender.alive or lender.spec.lender is None:
+                continue
+            v = views[borrower.holder]
+            dta = v.debt / v.total_assets if v.total_assets > 0 else 1.0
+            ok, spread = lending_decision(lender.spec.lender, dta, 0.0, views[lender.holder].cash, self.market.sentiment)
+            if ok:
+                loan.end = q + lender.spec.lender.tenor_quarters
+                if loan.fixed_rate_annual is None:
+                    loan.spread_bp = spread
+                else:
+                    loan.fixed_rate_annual = self.market.policy_rate_annual + spread / 1e4
+                self.event("refinanced", borrower, lender, loan.principal,
+                           f"{lender.spec.name} rolls ${loan.principal:.1f}B of {borrower.spec.name} debt to {quarter_label(loan.end, self.origin)}")
+            else:
+                self.event("refinancing_refused", lender, borrower, loan.principal,
+                           f"{lender.spec.name} refuses to roll ${loan.principal:.1f}B of {borrower.spec.name} debt (leverage {dta:.0%})")
+
+    # 4 ------------------------------------------------------------------
+    def settle_payments(self) -> None:
+        """All payments due clear at once; what is short is recorded for the default phase."""
+        q, led = self.quarter, self.ledger
+        ctx = DueContext(self.market.policy_rate_annual, self.market.price_index)
+        obligations: list[Obligation] = []
+        for c in self.book.contracts:
+            if c.state in LIVE:
+                obs = c.obligations(q, ctx)
+                if obs and self.by_holder.get(obs[0].payer) is not None and not self.by_holder[obs[0].payer].alive:
+                    continue
+                obligations += obs
+        self._redeem_credits(obligations)
+        result = settle(led, obligations, self.external + 1)
+        by_contract: dict[str, list[Obligation]] = {}
+        for ob in obligations:
+            by_contract.setdefault(ob.contract.id, []).append(ob)
+            self.flow_rows.append({"quarter": quarter_label(q, self.origin), "contract_id": ob.contract.id, "kind": ob.contract.kind,
+                                   "payer": led.names[ob.payer], "payee": led.names[ob.payee], "due": ob.amount, "paid": ob.paid})
+        for cid, obs in by_contract.items():
+            contract = self.book.by_id[cid]
+            contract.settled(q, obs)
+            if isinstance(contract, ComputeContract) and contract.payment == "purchase":
+                self._deliver_systems(contract, obs)
+        self.shortfall = result.shortfall
+
+    def _redeem_credits(self, obligations: list[Obligation]) -> None:
+        """Compute credits pay first for compute bought from their issuer: no cash moves."""
+        for cr in self.book.of_kind(ComputeCredit):
+            if cr.balance <= 0 or cr.state not in LIVE:
+                continue
+            for ob in obligations:
+                if ob.payer == cr.to_party and ob.payee == cr.from_party and ob.payer_debit is Account.COMPUTE_COST:
+                    use = min(cr.balance, ob.amount)
+                    self.ledger.post(((ob.payer, Account.COMPUTE_COST, use), (ob.payer, Account.CREDITS_RECEIVABLE, -use),
+                                      (ob.payee, Account.DEFERRED_REVENUE, use), (ob.payee, Account.REVENUE, -use)),
+                                     f"{cr.id}: credits redeemed")
+                    cr.balance -= use
+                    ob.amount -= use
+
+    def _deliver_systems(self, c: ComputeContract, obs: list[Obligation]) -> None:
+        paid = sum(o.paid for o in obs)
+        due = sum(o.amount for o in obs)
+        if paid <= 0:
+            return
+        buyer, seller = self.by_holder[c.from_party], self.by_holder[c.to_party]
+        gw = c.allocated_gw * paid / due
+        buyer.fleet.vintages.append(Vintage(self.quarter, gw, paid, paid, self.config.world.hardware_life_quarters))
+        buyer.flows.capex += paid
+        if seller.spec.chips:
+            self.ledger.transfer(seller.holder, self.external, paid * (1 - seller.spec.chips.gross_margin),
+                                 Account.OPEX, Account.REVENUE, "cost of chips sold")
+
+    # 5 ------------------------------------------------------------------
+    def construct_and_finance(self, decisions: list) -> None:
+        """Funding rounds, cost cuts, new builds, capex paid, debt drawn."""
+        for d in decisions:
+            if isinstance(d, RaiseFunding):
+                self._funding_round(d)
+            elif isinstance(d, CutCosts):
+                co = self._company(d.entity)
+                co.cost_factor = d.factor
+                self.event("cost_cut", co, None, 0.0, f"{co.spec.name} cuts cash costs to {d.factor:.0%} of plan")
+        w = self.config.world
+        for d in decisions:
+            if isinstance(d, StartBuild):
+                co = self._company(d.entity)
+                cost = d.gw * w.capex_per_gw
+                co.fleet.builds.append(Build(self.quarter, self.quarter + w.build_lead_quarters, d.gw,
+                                             cost * (1 - w.hardware_share), 0.0, cost * w.hardware_share, d.tied_to))
+        for co in self.companies:
+            if co.alive and co.fleet.builds:
+                self._progress_builds(co)
+
+    def _funding_round(self, d: RaiseFunding) -> None:
+        co = self._company(d.entity)
+        sentiment = self.market.sentiment
+        health = self.health(co, co.view(self.quarter))
+        if sentiment < -0.3 or health < 0.2:
+            self.event("round_failed", co, None, d.amount,
+                       f"{co.spec.name} fails to raise ${d.amount:.1f}B (sentiment {sentiment:+.2f}, health {health:.2f})")
+            return
+        co.market_value = max(co.market_value, d.pre_money) if sentiment >= 0 else d.pre_money
+        self.ledger.transfer(self.external, co.holder, d.amount, Account.OTHER_ASSETS, Account.PAID_IN_CAPITAL,
+                             f"{co.entity}: funding round")
+        self._issue_shares(co, None, d.amount, "round")
+        self.event("funding_round", co, None, d.amount,
+                   f"{co.spec.name} raises ${d.amount:.1f}B from outside investors at ${d.pre_money:.0f}B pre-money")
+
+    def _progress_builds(self, co: Company) -> None:
+        """Pay this quarter's shell work; on completion buy the hardware and put it in service."""
+        led, q, w = self.ledger, self.quarter, self.config.world
+        spec = co.spec.builder
+        due_now = 0.0
+        for b in co.fleet.builds:
+            quarters_left = max(1, b.complete - q + 1)
+            due_now += (b.shell_cost - b.shell_paid) / quarters_left + (b.hardware_cost if b.complete <= q else 0.0)
+        min_cash = spec.min_cash if spec else 0.0
+        need = due_now + min_cash - co.cash()
+        if need > 0 and spec is not None:
+            self._borrow(co, spec, need, self._build_tie(co))
+        done: list[Build] = []
+        for b in sorted(co.fleet.builds, key=lambda b: b.complete):
+            quarters_left = max(1, b.complete - q + 1)
+            shell_part = (b.shell_cost - b.shell_paid) / quarters_left
+            hardware_part = b.hardware_cost if b.complete <= q else 0.0
+            if co.cash() + 1e-9 < shell_part + hardware_part:
+                b.complete += 1  # not funded: the build slips a quarter
+                continue
+            if shell_part > 0:
+                led.transfer(co.holder, self.external, shell_part, Account.CONSTRUCTION_IN_PROGRESS, Account.REVENUE, "construction")
+                b.shell_paid += shell_part
+                co.flows.capex += shell_part
+            if hardware_part > 0:
+                self._buy_hardware(co, hardware_part)
+                led.move(co.holder, Account.DC_SHELLS, Account.CONSTRUCTION_IN_PROGRESS, b.shell_paid, "shell completed")
+                co.fleet.shell_gw += b.gw
+                co.fleet.shell_book += b.shell_paid
+                co.fleet.vintages.append(Vintage(q, b.gw, hardware_part, hardware_part, w.hardware_life_quarters))
+                co.flows.capex += hardware_part
+                done.append(b)
+        co.fleet.builds = [b for b in co.fleet.builds if b not in done]
+
+    def _buy_hardware(self, co: Company, amount: float) -> None:
+        """Hardware spend is split among chipmakers by their share; the rest goes to outside suppliers."""
+        rest = amount
+        for chip in self.companies:
+            if isinstance(chip, ChipMaker) and chip.alive and chip.spec.chips.hardware_share > 0:
+                part = amount * chip.spec.chips.hardware_share
+                self._chip_sale(co.holder, chip, part, "chips for new capacity")
+                rest -= part
+        if rest > money_tol(amount):
+            self.ledger.transfer(co.holder, self.external, rest, Account.HARDWARE, Account.REVENUE, "servers, memory, networking")
+
+    def _build_tie(self, co: Company) -> int | None:
+        _gw, tied = self.contracted_gw(co.holder, self.quarter + self.config.world.build_lead_quarters)
+        return tied
+
+    def _borrow(self, co: Company, spec: BuilderParams, amount: float, tied_to: int | None) -> bool:
+        lender = self._company(spec.lender)
+        if not lender.alive:
+            return False
+        assets = self.total_assets(co.holder)
+        debt = self.ledger.balance(co.holder, Account.DEBT)
+        dta_after = (debt + amount) / (assets + amount) if assets + amount > 0 else 1.0
+        ok, spread = lending_decision(lender.spec.lender, dta_after, amount, lender.cash(), self.market.sentiment)
+        ok = ok and dta_after <= spec.max_debt_to_assets
+        if not ok:
+            self.event("loan_refused", lender, co, amount,
+                       f"{lender.spec.name} refuses ${amount:.1f}B to {co.spec.name} (debt/assets would be {dta_after:.0%})")
+            return False
+        loan = Loan(id=f"L{self.quarter:03d}-{co.entity}-{len(self.book.contracts)}", kind="loan", from_party=lender.holder,
+                    to_party=co.holder, amount=amount, start=self.quarter,
+                    end=self.quarter + lender.spec.lender.tenor_quarters, tied_to=tied_to, principal=amount,
+                    spread_bp=spread, collateral="hardware" if co.role == "neocloud" else "none")
+        self.book.add(loan)
+        self.ledger.transfer(lender.holder, co.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{loan.id}: drawn")
+        self.event("loan", lender, co, amount,
+                   f"{lender.spec.name} lends ${amount:.1f}B to {co.spec.name} at policy +{spread:.0f}bp")
+        return True
+
+    def borrowing_room(self, holder: int, spec: BuilderParams) -> float:
+        """New debt a builder could take before reaching its debt-to-assets ceiling."""
+        assets = self.total_assets(holder)
+        debt = self.ledger.balance(holder, Account.DEBT)
+        cap = min(spec.max_debt_to_assets, self._company(spec.lender).spec.lender.max_borrower_debt_to_assets)
+        return max(0.0, (cap * assets - debt) / (1 - cap))
+
+    def contracted_gw(self, seller: int, q: int) -> tuple[float, int | None]:
+        """GW a seller must have available in quarter ``q`` under rental contracts, and the main buyer's lab."""
+        total = 0.0
+        by_buyer: dict[int, float] = {}
+        for c in self.book.of_kind(ComputeContract):
+            if c.to_party == seller and c.payment == "rental" and c.state in LIVE:
+                gw = c.scheduled_gw(q)
+                total += gw
+                lab = c.tied_to if c.tied_to is not None else c.from_party
+                by_buyer[lab] = by_buyer.get(lab, 0.0) + gw
+        tied = max(by_buyer, key=lambda k: (by_buyer[k], -k)) if by_buyer else None
+        if tied is not None and self.by_holder[tied].spec.lab is None:
+            tied = None
+        return total, tied
+
+    # 6 ------------------------------------------------------------------
+    def resolve_defaults(self) -> None:
+        """Firms that could not pay default unless rescued; repeat until no new default."""
+        from economy.defaults import DefaultResolver
+
+        DefaultResolver(self).run(self.shortfall)
+
+    # 7 ------------------------------------------------------------------
+    def value_firms(self) -> None:
+        """Market values solved jointly over cross-holdings; stakes and warrants marked; sentiment."""
+        led = self.ledger
+        n = len(self.companies)
+        own = np.zeros(n)
+        mood = max(0.1, 1.0 + self.market.sentiment)
+        for i, co in enumerate(self.companies):
+            if co.alive:
+                own[i] = (co.own_multiple * self.fundamental_revenue(co) + getattr(co, "own_fixed", 0.0)) * mood
+        values = solve_values(own, self.holdings_matrix())
+        for i, co in enumerate(self.companies):
+            co.market_value = float(values[i]) if co.alive else 0.0
+        marks: dict[int, float] = {}
+        for s in self.book.of_kind(EquityStake):
+            if s.from_party in self.by_holder:
+                marks[s.from_party] = marks.get(s.from_party, 0.0) + s.fraction * self.by_holder[s.to_party].market_value
+        for h, value in marks.items():
+            delta = value - led.balance(h, Account.STAKES)
+            if delta:
+                led.move(h, Account.STAKES, Account.REVALUATION, delta, "stakes marked to market")
+        for w in self.book.of_kind(Warrant):
+            issuer = self.by_holder[w.from_party]
+            price = issuer.market_value / issuer.spec.shares_outstanding if issuer.spec.shares_outstanding else 0.0
+            delivered = sum(self.book.by_id[k].delivered_gw for k in w.delivery_contracts)
+            before = w.vested_fraction
+            w.vest(delivered, price)
+            if w.vested_fraction > before:
+                self.event("warrant_vested", self.by_holder[w.to_party], issuer, 0.0,
+                           f"{w.vested_fraction:.0%} of the {issuer.spec.name} warrant held by {self.by_holder[w.to_party].spec.name} has vested")
+            delta = w.fair_value(price) - w.amount
+            if delta:
+                led.move(w.to_party, Account.WARRANTS, Account.REVALUATION, delta, "warrant marked to market")
+                w.amount += delta
+        labs = [co for co in self.companies if co.spec.lab]
+        now = sum(co.flows.ai_revenue for co in labs)
+        before = sum(co.ai_revenue_hist[-2] for co in labs if len(co.ai_revenue_hist) >= 2)
+        growth = now / before - 1.0 if before > 0 else 0.0
+        self.world.update_sentiment(growth, self.new_defaults)
+
+    def holdings_matrix(self) -> np.ndarray:
+        """Fractions of each company held by each company."""
+        n = len(self.companies)
+        S = np.zeros((n, n))
+        for s in self.book.of_kind(EquityStake):
+            if s.from_party < n and s.to_party < n and s.state in LIVE:
+                S[s.from_party, s.to_party] += s.fraction
+        return S
+
+    def fundamental_revenue(self, co: Company, opening: bool = False) -> float:
+        """Annualised revenue the market values a firm on (AI run-rate for a lab business)."""
+        if opening:
+            if co.spec.lab and co.role == "lab":
+                return self.config.world.demand.initial_annual * co.spec.lab.market_share
+            return co.spec.reported.revenue_quarterly * 4.0
+        if co.role == "lab":
+            return co.flows.ai_revenue * 4.0
+        return self.last_statement(co.holder, Account.REVENUE, current=True) * 4.0
+
+    # 8 ------------------------------------------------------------------
+    def record(self) -> None:
+        """Close the quarter's books, check the invariants, and record the rows."""
+        self._statements = self.ledger.close_period()
+        self.check_invariants()
+        for co in self.companies:
+            co.cash_changes.append(co.cash() - getattr(co, "_cash_before", co.cash()))
+            co._cash_before = co.cash()
+        self.recorder.record_quarter()
+
+    def check_invariants(self) -> None:
+        """Balance sheets balance, cash is conserved, debt matches loans, nobody holds negative cash.
+
+        Raises:
+            AccountingError: Naming the holder, the quarter and the amount.
+        """
+        label = quarter_label(self.quarter, self.origin)
+        led = self.ledger
+        led.check_balanced(label)
+        total = led.total_cash()
+        if abs(total - self.initial_cash) > money_tol(self.initial_cash):
+            raise AccountingError(f"{label}: total cash changed by {total - self.initial_cash:.6g} $B (money created or destroyed)")
+        debt = [0.0] * len(led.names)
+        held = [0.0] * len(led.names)
+        for loan in self.book.of_kind(Loan):
+            if loan.state in LIVE:
+                debt[loan.to_party] += loan.principal
+                held[loan.from_party] += loan.principal
+        for h, name in enumerate(led.names):
+            cash = led.balance(h, Account.CASH)
+            if cash < -money_tol(max(1.0, abs(cash))) * 1e3:
+                raise AccountingError(f"{label}: {name} holds negative cash {cash:.6g} $B")
+            scale = max(1.0, debt[h], held[h])
+            if h != self.index.get("us_government", -1) and abs(led.balance(h, Account.DEBT) - debt[h]) > 1e-6 * scale:
+                raise AccountingError(f"{label}: debt of {name} on the ledger ({led.balance(h, Account.DEBT):.6g}) differs from its loans ({debt[h]:.6g})")
+            if abs(led.balance(h, Account.LOANS_HELD) - held[h]) > 1e-6 * scale:
+                raise AccountingError(f"{label}: loans held by {name} on the ledger ({led.balance(h, Account.LOANS_HELD):.6g}) differ from its loans ({held[h]:.6g})")
+
+    # ------------------------------------------------------------------ helpers
+    def _company(self, entity: str) -> Company:
+        return self.by_holder[self.index[entity]]
+
+    def total_assets(self, holder: int) -> float:
+        """Total assets of a holder now."""
+        return self.ledger.total(holder, ASSETS)
+
+    def total_liabilities(self, holder: int) -> float:
+        """Total liabilities of a holder now."""
+        return self.ledger.total(holder, LIABILITIES)
+
+    def last_statement(self, holder: int, account: Account, current: bool = False) -> float:
+        """An income-statement account for the last closed quarter (or the current one)."""
+        if current:
+            return self.ledger.balance(holder, account)
+        if not self._statements:
+            return 0.0
+        return self._statements[holder][account]
+
+    def event(self, kind: str, entity: Company | None, counterparty: Company | None, amount: float, text: str) -> None:
+        """Add a line to the plain-language event log."""
+        self.events.append({"quarter": quarter_label(self.quarter, self.origin), "kind": kind,
+                            "entity": entity.entity if entity else "", "counterparty": counterparty.entity if counterparty else "",
+                            "amount": round(amount, 6), "text": f"{quarter_label(self.quarter, self.origin)}: {text}"})
+
+    def run(self) -> AIFinanceModel:
+        """Step to the end of the configured horizon."""
+        while self.running:
+            self.step()
+        return self
