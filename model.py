@@ -40,7 +40,7 @@ from economy.markets import WorldProcess
 from economy.opening import build_contracts, opening_vintages
 from economy.records import Recorder
 from economy.settlement import settle
-from economy.units import money_tol, quarter_label, quarterly_growth
+from economy.units import money_tol, quarter_index, quarter_label, quarterly_growth
 from economy.valuation import solve_values
 
 BASELINE = Path(__file__).resolve().parent / "configs" / "baseline.yaml"
@@ -68,6 +68,10 @@ class AIFinanceModel(mesa.Model):
         self.cascade: list[dict] = []
         self.flow_rows: list[dict] = []
         self.fiscal_cost = 0.0
+        self.losses: list[dict] = []
+        self.new_defaults = 0
+        self.obligations: list[Obligation] = []
+        self.shortfall: dict[int, float] = {}
         self.ledger = Ledger(keep_journal=False)
         world_seed, = np.random.SeedSequence(int(cfg.run.seed)).spawn(1)
         self.world = WorldProcess(cfg.world, self.origin, np.random.default_rng(world_seed))
@@ -115,8 +119,6 @@ class AIFinanceModel(mesa.Model):
             co.fleet.shell_gw = cap.gw
             co.fleet.shell_book = cap.shell_book
             for b in cap.under_construction:
-                from economy.units import quarter_index
-
                 done = quarter_index(b.complete, self.origin)
                 cost = b.gw * world.capex_per_gw
                 co.fleet.builds.append(Build(started=done - world.build_lead_quarters, complete=done, gw=b.gw,
@@ -174,14 +176,14 @@ class AIFinanceModel(mesa.Model):
             if c.state is State.PENDING and c.start <= self.quarter:
                 c.state = State.ACTIVE
         for co in self.companies:
-            co.flows.capex = 0.0
-            co.flows.ai_revenue = 0.0
+            co.flows = type(co.flows)()
 
     # 2 ------------------------------------------------------------------
     def operate(self) -> None:
         """Revenue from end users and non-AI businesses, operating costs, depreciation."""
         led, q, w = self.ledger, self.quarter, self.config.world
         ext = self.external
+        self.operating_costs: list[Obligation] = []
         self._allocate_capacity()
         demand_q = self.market.demand_annual / 4.0
         for co in self.companies:
@@ -191,7 +193,7 @@ class AIFinanceModel(mesa.Model):
             if spec.non_ai:
                 rev = spec.non_ai.revenue_quarterly * (1 + quarterly_growth(spec.non_ai.growth_annual)) ** q
                 led.transfer(ext, h, rev, Account.OPEX, Account.REVENUE, "non-AI revenue")
-                led.transfer(h, ext, rev * (1 - spec.non_ai.operating_margin), Account.OPEX, Account.REVENUE, "non-AI costs")
+                self._owe_outside(h, rev * (1 - spec.non_ai.operating_margin), "non-AI operating costs")
             if spec.chips and spec.chips.external_sales_quarterly > 0:
                 rev = spec.chips.external_sales_quarterly * (1 + quarterly_growth(spec.chips.external_growth_annual)) ** q
                 self._chip_sale(ext, co, rev, "chip sales outside the model")
@@ -199,8 +201,7 @@ class AIFinanceModel(mesa.Model):
                 self._operate_lab(co, demand_q)
             if co.fleet.capacity_gw > 0 or co.fleet.hardware_gw > 0:
                 hosting = w.hosting_cost_per_gw_quarter * co.fleet.hardware_gw
-                if hosting > 0:
-                    led.transfer(h, ext, hosting, Account.OPEX, Account.REVENUE, "power and hosting")
+                self._owe_outside(h, hosting, "power and hosting")
             hw, shell = co.fleet.depreciation()
             if hw + shell > 0:
                 led.post(((h, Account.DEPRECIATION, hw + shell), (h, Account.HARDWARE, -hw), (h, Account.DC_SHELLS, -shell)), "depreciation")
@@ -209,6 +210,11 @@ class AIFinanceModel(mesa.Model):
                 led.move(h, Account.LOSSES, Account.HARDWARE, gone, "hardware retired")
         for c in self.book.of_kind(RevenueShare):
             c.base = self.by_holder[c.from_party].flows.ai_revenue
+
+    def _owe_outside(self, holder: int, amount: float, label: str) -> None:
+        """An operating cost owed to the external sector, paid in the settlement phase with everything else."""
+        if amount > 0:
+            self.operating_costs.append(Obligation(None, holder, self.external, amount, Account.OPEX, Account.REVENUE, label))
 
     def _allocate_capacity(self) -> None:
         """Each builder serves its rental contracts in order of start, then the spot market."""
@@ -257,8 +263,7 @@ class AIFinanceModel(mesa.Model):
         if revenue > 0:
             led.transfer(ext, h, revenue, Account.OPEX, Account.REVENUE, "AI revenue from end users")
         opex = (p.opex_quarterly * (1 + quarterly_growth(p.opex_growth_annual)) ** q + p.opex_revenue_share * revenue) * co.cost_factor
-        if opex > 0:
-            led.transfer(h, ext, opex, Account.OPEX, Account.REVENUE, "staff, research and marketing")
+        self._owe_outside(h, opex, "staff, research and marketing")
         sbc = p.sbc_quarterly * co.cost_factor
         if sbc > 0:
             led.move(h, Account.OPEX, Account.PAID_IN_CAPITAL, sbc, "stock-based pay")
@@ -342,11 +347,12 @@ class AIFinanceModel(mesa.Model):
         else:
             self.ledger.transfer(c.from_party, c.to_party, amount, Account.STAKES, Account.PAID_IN_CAPITAL, f"{c.id}: tranche")
         c.released += amount
-        self._issue_shares(investee, investor, amount, c.id)
+        investee.flows.equity_raised += amount
+        self.issue_shares_to(investee, investor, amount)
         self.event("tranche_released", investor, investee, amount,
                    f"{investor.spec.name} releases ${amount:.1f}B to {investee.spec.name} ({c.form})")
 
-    def _issue_shares(self, issuer: Company, buyer: Company | None, amount: float, why: str) -> None:
+    def issue_shares_to(self, issuer: Company, buyer: Company | None, amount: float) -> None:
         """New shares for ``amount`` at the issuer's current value: existing holders are diluted."""
         pre = max(issuer.market_value, 1e-9)
         post = pre + amount
@@ -375,6 +381,9 @@ class AIFinanceModel(mesa.Model):
             if borrower is None or lender is None or not borrower.alive or not lender.alive or lender.spec.lender is None:
                 continue
             v = views[borrower.holder]
+            floor = borrower.spec.builder.min_cash if borrower.spec.builder else 0.0
+            if v.cash - floor >= loan.principal:
+                continue  # repaid from cash at maturity
             dta = v.debt / v.total_assets if v.total_assets > 0 else 1.0
             ok, spread = lending_decision(lender.spec.lender, dta, 0.0, views[lender.holder].cash, self.market.sentiment)
             if ok:
@@ -402,9 +411,13 @@ class AIFinanceModel(mesa.Model):
                     continue
                 obligations += obs
         self._redeem_credits(obligations)
+        obligations += self.operating_costs
+        self.obligations = obligations
         result = settle(led, obligations, self.external + 1)
         by_contract: dict[str, list[Obligation]] = {}
         for ob in obligations:
+            if ob.contract is None:
+                continue
             by_contract.setdefault(ob.contract.id, []).append(ob)
             self.flow_rows.append({"quarter": quarter_label(q, self.origin), "contract_id": ob.contract.id, "kind": ob.contract.kind,
                                    "payer": led.names[ob.payer], "payee": led.names[ob.payee], "due": ob.amount, "paid": ob.paid})
@@ -412,7 +425,7 @@ class AIFinanceModel(mesa.Model):
             contract = self.book.by_id[cid]
             contract.settled(q, obs)
             if isinstance(contract, ComputeContract) and contract.payment == "purchase":
-                self._deliver_systems(contract, obs)
+                self.deliver_systems(contract, obs)
         self.shortfall = result.shortfall
 
     def _redeem_credits(self, obligations: list[Obligation]) -> None:
@@ -429,7 +442,8 @@ class AIFinanceModel(mesa.Model):
                     cr.balance -= use
                     ob.amount -= use
 
-    def _deliver_systems(self, c: ComputeContract, obs: list[Obligation]) -> None:
+    def deliver_systems(self, c: ComputeContract, obs: list[Obligation]) -> None:
+        """Systems paid for become the buyer's hardware; the chipmaker pays its cost of goods."""
         paid = sum(o.paid for o in obs)
         due = sum(o.amount for o in obs)
         if paid <= 0:
@@ -474,7 +488,8 @@ class AIFinanceModel(mesa.Model):
         co.market_value = max(co.market_value, d.pre_money) if sentiment >= 0 else d.pre_money
         self.ledger.transfer(self.external, co.holder, d.amount, Account.OTHER_ASSETS, Account.PAID_IN_CAPITAL,
                              f"{co.entity}: funding round")
-        self._issue_shares(co, None, d.amount, "round")
+        co.flows.equity_raised += d.amount
+        self.issue_shares_to(co, None, d.amount)
         self.event("funding_round", co, None, d.amount,
                    f"{co.spec.name} raises ${d.amount:.1f}B from outside investors at ${d.pre_money:.0f}B pre-money")
 
@@ -549,6 +564,14 @@ class AIFinanceModel(mesa.Model):
         self.event("loan", lender, co, amount,
                    f"{lender.spec.name} lends ${amount:.1f}B to {co.spec.name} at policy +{spread:.0f}bp")
         return True
+
+    def fund_government(self, gov: Company, amount: float) -> None:
+        """The government borrows from the external sector (Treasury bonds) to pay for a rescue."""
+        bond = Loan(id=f"UST-{self.quarter:03d}-{len(self.book.contracts)}", kind="loan", from_party=self.external,
+                    to_party=gov.holder, amount=amount, start=self.quarter, end=self.quarter + 40, instrument="bond",
+                    principal=amount, fixed_rate_annual=self.market.policy_rate_annual + 0.005)
+        self.book.add(bond)
+        self.ledger.transfer(self.external, gov.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{bond.id}: Treasury issue")
 
     def borrowing_room(self, holder: int, spec: BuilderParams) -> float:
         """New debt a builder could take before reaching its debt-to-assets ceiling."""
@@ -636,7 +659,9 @@ class AIFinanceModel(mesa.Model):
             return co.spec.reported.revenue_quarterly * 4.0
         if co.role == "lab":
             return co.flows.ai_revenue * 4.0
-        return self.last_statement(co.holder, Account.REVENUE, current=True) * 4.0
+        # a trailing year, so that lumpy hardware orders do not whipsaw a chipmaker's value
+        recent = list(co.revenue_hist) + [self.ledger.balance(co.holder, Account.REVENUE)]
+        return sum(recent[-4:]) / len(recent[-4:]) * 4.0
 
     # 8 ------------------------------------------------------------------
     def record(self) -> None:
@@ -646,6 +671,7 @@ class AIFinanceModel(mesa.Model):
         for co in self.companies:
             co.cash_changes.append(co.cash() - getattr(co, "_cash_before", co.cash()))
             co._cash_before = co.cash()
+            co.revenue_hist.append(self._statements[co.holder][Account.REVENUE])
         self.recorder.record_quarter()
 
     def check_invariants(self) -> None:
@@ -671,7 +697,7 @@ class AIFinanceModel(mesa.Model):
             if cash < -money_tol(max(1.0, abs(cash))) * 1e3:
                 raise AccountingError(f"{label}: {name} holds negative cash {cash:.6g} $B")
             scale = max(1.0, debt[h], held[h])
-            if h != self.index.get("us_government", -1) and abs(led.balance(h, Account.DEBT) - debt[h]) > 1e-6 * scale:
+            if abs(led.balance(h, Account.DEBT) - debt[h]) > 1e-6 * scale:
                 raise AccountingError(f"{label}: debt of {name} on the ledger ({led.balance(h, Account.DEBT):.6g}) differs from its loans ({debt[h]:.6g})")
             if abs(led.balance(h, Account.LOANS_HELD) - held[h]) > 1e-6 * scale:
                 raise AccountingError(f"{label}: loans held by {name} on the ledger ({led.balance(h, Account.LOANS_HELD):.6g}) differ from its loans ({held[h]:.6g})")

@@ -51,6 +51,7 @@ class Flows:
     capex: float = 0.0
     ai_revenue: float = 0.0
     compute_gw: float = 0.0
+    equity_raised: float = 0.0
 
 
 class Company(mesa.Agent):
@@ -71,6 +72,7 @@ class Company(mesa.Agent):
         self.own_multiple = 0.0
         self.cash_changes: deque[float] = deque(maxlen=4)
         self.ai_revenue_hist: deque[float] = deque(maxlen=5)
+        self.revenue_hist: deque[float] = deque(maxlen=4)
         self.cost_factor = 1.0
 
     @property

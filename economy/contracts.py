@@ -33,9 +33,9 @@ LIVE = (State.PENDING, State.ACTIVE, State.RENEGOTIATED)
 
 @dataclass(slots=True)
 class Obligation:
-    """An amount one holder owes another this quarter under a contract."""
+    """An amount one holder owes another this quarter (under a contract, or for operating costs)."""
 
-    contract: Contract
+    contract: Contract | None
     payer: int
     payee: int
     amount: float

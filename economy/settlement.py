@@ -46,7 +46,8 @@ def settle(ledger: Ledger, obligations: list[Obligation], n_holders: int, alpha:
     for ob, p in zip(live, paid.tolist()):
         ob.paid = min(ob.amount, p)
         if ob.paid > 0:
-            ledger.transfer(ob.payer, ob.payee, ob.paid, ob.payer_debit, ob.payee_credit, f"{ob.contract.id}: {ob.label}")
+            memo = f"{ob.contract.id}: {ob.label}" if ob.contract is not None else ob.label
+            ledger.transfer(ob.payer, ob.payee, ob.paid, ob.payer_debit, ob.payee_credit, memo)
         gap = ob.amount - ob.paid
         if gap > 1e-9 * max(1.0, ob.amount):
             shortfall[ob.payer] = shortfall.get(ob.payer, 0.0) + gap

@@ -1,0 +1,84 @@
+"""Summary figures of one run, computed from its tables (MODEL.md section 9).
+
+The systemic-event rule: a run has a systemic event when two or more firms default,
+or when losses written off by others exceed $100B. Cash burn is the negative of free
+cash flow (change in cash less equity raised less net new debt).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+SYSTEMIC_DEFAULTS = 2
+SYSTEMIC_LOSSES = 100.0
+
+
+def _year(quarter: str) -> int:
+    return int(str(quarter)[:4])
+
+
+def lab_figures(balance_sheets: pd.DataFrame, entity: str, opening: str) -> dict:
+    """Burn, losses and first profitable year of one lab."""
+    df = balance_sheets[(balance_sheets.entity == entity) & (balance_sheets.quarter.astype(str) != opening)].copy()
+    if df.empty:
+        return {}
+    df["year"] = df.quarter.astype(str).map(_year)
+    by_year = df.groupby("year").agg(net_income=("net_income", "sum"), revenue=("revenue", "sum"),
+                                     burn=("free_cash_flow", lambda s: -s.sum()), n=("quarter", "size"))
+    full = by_year[by_year.n == 4]
+    profitable = [int(y) for y, r in full.iterrows() if r.net_income > 0]
+    burn_window = by_year.loc[[y for y in by_year.index if 2026 <= y <= 2029], "burn"].sum()
+    return {
+        "net_income_by_year": {int(y): round(float(v), 3) for y, v in by_year.net_income.items()},
+        "revenue_by_year": {int(y): round(float(v), 3) for y, v in by_year.revenue.items()},
+        "cumulative_burn_2026_2029": round(float(burn_window), 3),
+        "first_profitable_year": profitable[0] if profitable else None,
+        "final_status": str(df.status.iloc[-1]),
+    }
+
+
+def summarize(balance_sheets: pd.DataFrame, system: pd.DataFrame, events: pd.DataFrame, cascade: pd.DataFrame,
+              losses: pd.DataFrame, labs: list[str]) -> dict:
+    """The headline figures of a run, as plain JSON-ready values."""
+    opening = str(system.quarter.iloc[0])
+    last = balance_sheets[balance_sheets.quarter.astype(str) == str(system.quarter.iloc[-1])]
+    defaulted = sorted(last.loc[last.status == "defaulted", "entity"])
+    rescued = sorted(last.loc[last.status == "rescued", "entity"])
+    first_default = str(cascade.quarter.iloc[0]) if len(cascade) else None
+    total_losses = float(losses.amount.sum()) if len(losses) else 0.0
+    ai_roles = balance_sheets.role.isin(["lab", "chipmaker", "neocloud"])
+    ai_value = balance_sheets[ai_roles].groupby("quarter", sort=False, observed=True).market_value.sum()
+    peak_idx = ai_value.values.argmax()
+    trough_after = ai_value.values[peak_idx:].min()
+    share = system.ai_capex_share_gdp.iloc[1:] if len(system) > 1 else system.ai_capex_share_gdp
+    out = {
+        "quarters": int(len(system) - 1),
+        "defaults": len(defaulted),
+        "defaulted": defaulted,
+        "rescued": rescued,
+        "first_default_quarter": first_default,
+        "systemic_event": bool(len(defaulted) >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
+        "total_losses": round(total_losses, 3),
+        "losses_by_holder": {k: round(float(v), 3) for k, v in losses.groupby("holder").amount.sum().items()} if len(losses) else {},
+        "losses_by_channel": {k: round(float(v), 3) for k, v in cascade.groupby("channel").amount.sum().items()} if len(cascade) else {},
+        "fiscal_cost": round(float(system.fiscal_cost.iloc[-1]), 3),
+        "peak_partner_debt": round(float(system.partner_debt.max()), 3),
+        "peak_openai_partner_debt": round(float(system.openai_partner_debt.max()), 3),
+        "ai_capex_share_gdp_peak": round(float(share.max()), 5),
+        "ai_capex_share_gdp_trough": round(float(share.min()), 5),
+        "ai_market_value_peak_to_trough": round(float(1 - trough_after / ai_value.values[peak_idx]) if ai_value.values[peak_idx] > 0 else 0.0, 5),
+        "labs": {lab: lab_figures(balance_sheets, lab, opening) for lab in labs},
+    }
+    return _clean(out)
+
+
+def _clean(value):
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value

@@ -1,0 +1,139 @@
+"""What a run records: tidy rows per holder and quarter, per quarter for the system, per contract.
+
+Row *k* is the state after quarter *k*; the rows labelled with the opening quarter
+(e.g. ``2025Q4``) are the starting state, with last reported revenue and income.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from economy.contracts import LIVE, ComputeContract, Loan
+from economy.ledger import ASSETS, LIABILITIES, Account
+from economy.units import quarter_label
+
+if TYPE_CHECKING:
+    from model import AIFinanceModel
+
+ASSET_COLUMNS = {
+    "cash": Account.CASH, "receivables": Account.RECEIVABLES, "dc_shells": Account.DC_SHELLS,
+    "hardware": Account.HARDWARE, "construction_in_progress": Account.CONSTRUCTION_IN_PROGRESS,
+    "stakes": Account.STAKES, "warrants": Account.WARRANTS, "loans_held": Account.LOANS_HELD,
+    "credits_receivable": Account.CREDITS_RECEIVABLE, "non_ai_business": Account.NON_AI_BUSINESS,
+    "deposits": Account.DEPOSITS, "other_assets": Account.OTHER_ASSETS,
+}
+LIABILITY_COLUMNS = {
+    "debt": Account.DEBT, "deferred_revenue": Account.DEFERRED_REVENUE,
+    "payables": Account.PAYABLES, "funding": Account.FUNDING,
+}
+FLOW_COLUMNS = {
+    "revenue": Account.REVENUE, "other_income": Account.OTHER_INCOME, "compute_cost": Account.COMPUTE_COST,
+    "opex": Account.OPEX, "interest_expense": Account.INTEREST_EXPENSE, "depreciation": Account.DEPRECIATION,
+    "losses": Account.LOSSES,
+}
+BALANCE_SHEET_COLUMNS = (
+    ["quarter", "entity", "name", "role", "status"] + list(ASSET_COLUMNS) + ["total_assets"] + list(LIABILITY_COLUMNS)
+    + ["total_liabilities", "equity"] + list(FLOW_COLUMNS)
+    + ["net_income", "capex", "equity_raised", "free_cash_flow", "market_value", "capacity_gw", "backlog"]
+)
+SYSTEM_COLUMNS = [
+    "quarter", "ai_demand", "demand_regime", "gpu_price_index", "resale_factor", "policy_rate_annual", "sentiment",
+    "partner_debt", "openai_partner_debt", "ai_capex", "ai_capex_share_gdp", "defaults", "fiscal_cost", "total_cash",
+]
+
+
+class Recorder:
+    """Collects the rows of a run as it goes."""
+
+    def __init__(self, model: AIFinanceModel) -> None:
+        """Bind to a model."""
+        self.m = model
+        self.balance_rows: list[dict] = []
+        self.system_rows: list[dict] = []
+        self._last: dict[int, tuple[float, float]] = {}
+
+    def record_opening(self) -> None:
+        """The starting state, with each company's last reported quarter as its flows."""
+        m = self.m
+        flows = {}
+        for co in m.companies:
+            f = dict.fromkeys(FLOW_COLUMNS, 0.0)
+            f["revenue"] = co.spec.reported.revenue_quarterly
+            flows[co.holder] = (f, co.spec.reported.net_income_quarterly)
+        self._record(flows)
+
+    def record_quarter(self) -> None:
+        """The state after the quarter just closed."""
+        m = self.m
+        flows = {}
+        for h in range(len(m.ledger.names)):
+            st = m._statements[h]
+            f = {name: st[acct] for name, acct in FLOW_COLUMNS.items()}
+            income = st[Account.REVENUE] + st[Account.OTHER_INCOME]
+            costs = sum(st[a] for a in (Account.COMPUTE_COST, Account.OPEX, Account.INTEREST_EXPENSE, Account.DEPRECIATION, Account.LOSSES))
+            flows[h] = (f, income - costs)
+        self._record(flows)
+
+    def _record(self, flows: dict[int, tuple[dict, float]]) -> None:
+        m, led = self.m, self.m.ledger
+        label = quarter_label(m.quarter, m.origin)
+        backlog: dict[int, float] = {}
+        for c in m.book.of_kind(ComputeContract):
+            if c.state in LIVE:
+                backlog[c.to_party] = backlog.get(c.to_party, 0.0) + c.remaining_value(m.quarter + 1 if m.quarter else 1)
+        capex_total = 0.0
+        for h, name in enumerate(led.names):
+            co = m.by_holder.get(h)
+            row: dict = {"quarter": label, "entity": name, "name": co.spec.name if co else "External sector",
+                         "role": co.role if co else "external", "status": co.status.value if co else "healthy"}
+            bal = led.balances(h)
+            for col, acct in ASSET_COLUMNS.items():
+                row[col] = bal[acct]
+            row["total_assets"] = sum(bal[a] for a in ASSETS)
+            for col, acct in LIABILITY_COLUMNS.items():
+                row[col] = bal[acct]
+            row["total_liabilities"] = sum(bal[a] for a in LIABILITIES)
+            row["equity"] = led.equity(h)
+            f, net = flows.get(h, (dict.fromkeys(FLOW_COLUMNS, 0.0), 0.0))
+            row.update(f)
+            row["net_income"] = net
+            row["capex"] = co.flows.capex if co and m.quarter else 0.0
+            row["equity_raised"] = co.flows.equity_raised if co and m.quarter else 0.0
+            before = self._last.get(h)
+            row["free_cash_flow"] = (
+                (row["cash"] - before[0]) - row["equity_raised"] - (row["debt"] - before[1]) if before else 0.0
+            )
+            self._last[h] = (row["cash"], row["debt"])
+            capex_total += row["capex"] if co and co.role in ("hyperscaler", "neocloud", "lab") else 0.0
+            row["market_value"] = co.market_value if co else 0.0
+            row["capacity_gw"] = co.fleet.capacity_gw if co else 0.0
+            if co and co.role == "lab":
+                row["capacity_gw"] = co.flows.compute_gw if m.quarter else co.fleet.capacity_gw
+            row["backlog"] = backlog.get(h, 0.0)
+            self.balance_rows.append(row)
+        mk = m.world.market
+        partner = sum(l.principal for l in m.book.of_kind(Loan) if l.state in LIVE and l.tied_to is not None)
+        openai = m.index.get("openai")
+        partner_openai = sum(l.principal for l in m.book.of_kind(Loan) if l.state in LIVE and l.tied_to == openai and openai is not None)
+        gdp_q = m.config.world.macro.gdp_annual / 4.0 * (1 + m.config.world.macro.gdp_growth_annual) ** (m.quarter / 4.0)
+        self.system_rows.append({
+            "quarter": label, "ai_demand": mk.demand_annual, "demand_regime": mk.regime, "gpu_price_index": mk.price_index,
+            "resale_factor": mk.resale_factor, "policy_rate_annual": mk.policy_rate_annual, "sentiment": mk.sentiment,
+            "partner_debt": partner, "openai_partner_debt": partner_openai, "ai_capex": capex_total,
+            "ai_capex_share_gdp": capex_total / gdp_q, "defaults": sum(1 for co in m.companies if co.status.value == "defaulted"),
+            "fiscal_cost": m.fiscal_cost, "total_cash": led.total_cash(),
+        })
+
+    def contract_rows(self) -> list[dict]:
+        """One row per contract: parties, headline amount, schedule, final state."""
+        m = self.m
+        rows = []
+        for c in m.book.contracts:
+            rows.append({
+                "contract_id": c.id, "kind": c.kind, "from_party": m.ledger.names[c.from_party], "to_party": m.ledger.names[c.to_party],
+                "amount": c.amount if c.kind != "warrant" else getattr(c, "shares", 0.0), "start": quarter_label(c.start, m.origin) if c.start is not None else "",
+                "end": quarter_label(c.end, m.origin) if c.end is not None else "", "state": c.state.value,
+                "ended": quarter_label(c.ended, m.origin) if c.ended is not None else "",
+                "tied_to": m.ledger.names[c.tied_to] if c.tied_to is not None else "", "source": c.source,
+            })
+        return rows

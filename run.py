@@ -1,0 +1,164 @@
+"""Command line: run a scenario and write its tables, figures and event log.
+
+    python run.py                      # the baseline, into results/
+    python run.py run [CONFIG] [--seed N] [--quarters Q] [--out DIR]
+
+Exit status 0 on success, 2 for a mistake in the input (the message names the file,
+the field and what would be valid), 1 if the model itself stops on a broken invariant.
+Nothing is written to the output folder unless the run completes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_CONFIG = ROOT / "configs" / "baseline.yaml"
+DEFAULT_OUT = ROOT / "results"
+
+
+def code_version() -> str:
+    """The git commit of the code (with ``-dirty`` if changed), or ``unknown``."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=5, check=False)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _nonneg_int(text)
+    if value < 1 or value > 200:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 200, got {value}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    p = argparse.ArgumentParser(prog="run.py", description="Simulate the AI financing web quarter by quarter.")
+    sub = p.add_subparsers(dest="command")
+    r = sub.add_parser("run", help="run one scenario and write its results")
+    r.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG), help="config YAML (default: configs/baseline.yaml)")
+    r.add_argument("--seed", type=_nonneg_int, default=None, help="seed (default: the config's run.seed)")
+    r.add_argument("--quarters", type=_positive_int, default=None, help="quarters to simulate (default: the config's)")
+    r.add_argument("--out", default=None, help="output folder (default: results/ for the baseline, results/<name> otherwise)")
+    return p
+
+
+def write_results(model, out: Path) -> dict:
+    """Write every table, the summary, the resolved config and the figures into ``out``."""
+    from analysis.figures import save_standard_figures
+    from analysis.results import load_results
+    from analysis.summary import summarize
+    from economy.records import BALANCE_SHEET_COLUMNS, SYSTEM_COLUMNS
+
+    fmt = "%.10g"
+    balance = pd.DataFrame(model.recorder.balance_rows, columns=BALANCE_SHEET_COLUMNS)
+    system = pd.DataFrame(model.recorder.system_rows, columns=SYSTEM_COLUMNS)
+    flows = pd.DataFrame(model.flow_rows, columns=["quarter", "contract_id", "kind", "payer", "payee", "due", "paid"])
+    contracts = pd.DataFrame(model.recorder.contract_rows())
+    events = pd.DataFrame(model.events, columns=["quarter", "kind", "entity", "counterparty", "amount", "text"])
+    cascade = pd.DataFrame(model.cascade, columns=["quarter", "round", "entity", "caused_by", "channel", "amount"])
+    losses = pd.DataFrame(model.losses, columns=["quarter", "holder", "source", "kind", "amount"])
+    for name, df in (("balance_sheets", balance), ("system", system), ("contract_flows", flows), ("contracts", contracts),
+                     ("events", events), ("cascade", cascade), ("losses", losses)):
+        df.to_csv(out / f"{name}.csv", index=False, float_format=fmt, lineterminator="\n")
+    labs = [co.entity for co in model.companies if co.role == "lab"]
+    summary = summarize(balance, system, events, cascade, losses, labs)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    resolved = {"code_version": code_version(), **model.config.model_dump(mode="json", by_alias=True)}
+    (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
+    figures = out / "figures"
+    figures.mkdir()
+    save_standard_figures(load_results(out), figures)
+    return summary
+
+
+def print_summary(model, summary: dict) -> None:
+    """A table a person can read in the terminal."""
+    from economy.records import BALANCE_SHEET_COLUMNS
+
+    df = pd.DataFrame(model.recorder.balance_rows, columns=BALANCE_SHEET_COLUMNS)
+    last = df[df.quarter == df.quarter.iloc[-1]]
+    last = last[last.role != "external"]
+    cols = ["entity", "role", "status", "cash", "debt", "equity", "market_value", "revenue", "net_income", "capacity_gw", "backlog"]
+    print(f"\n{model.config.run.name}: {model.config.run.quarters} quarters from {model.origin}, seed {model.config.run.seed}")
+    print(f"state after {df.quarter.iloc[-1]} ($B; revenue and net income for the quarter):")
+    print(last[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    print("\nsummary:")
+    for key in ("defaults", "defaulted", "rescued", "systemic_event", "total_losses", "fiscal_cost", "peak_partner_debt",
+                "ai_capex_share_gdp_peak"):
+        print(f"  {key}: {summary.get(key)}")
+    for lab, figs in summary.get("labs", {}).items():
+        print(f"  {lab}: burn 2026-29 ${figs.get('cumulative_burn_2026_2029')}B, first profitable year "
+              f"{figs.get('first_profitable_year')}, status {figs.get('final_status')}")
+
+
+def run_command(config: str, seed: int | None, quarters: int | None, out: str | None) -> int:
+    """Validate, simulate, write atomically; return the exit status."""
+    from economy.config import ConfigError, load_config
+    from economy.ledger import AccountingError
+    from model import AIFinanceModel
+
+    try:
+        cfg = load_config(config)
+        cfg = cfg.with_run(seed=seed, quarters=quarters)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out_dir = Path(out) if out else (DEFAULT_OUT if Path(config).resolve() == DEFAULT_CONFIG else DEFAULT_OUT / cfg.run.name)
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"error: --out {out_dir}: exists and is not a folder; give a folder path", file=sys.stderr)
+        return 2
+    try:
+        model = AIFinanceModel(config=cfg).run()
+    except AccountingError as err:
+        print(f"error: the model stopped on a broken accounting invariant: {err}", file=sys.stderr)
+        return 1
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        summary = write_results(model, tmp)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    print_summary(model, summary)
+    print(f"\nwrote {out_dir}/ (balance_sheets.csv, contracts.csv, contract_flows.csv, system.csv, events.csv, "
+          f"cascade.csv, losses.csv, summary.json, config.yaml, figures/)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = parser().parse_args(argv)
+    if args.command is None:
+        return run_command(str(DEFAULT_CONFIG), None, None, None)
+    return run_command(args.config, args.seed, args.quarters, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
