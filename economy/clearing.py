@@ -40,7 +40,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
@@ -285,11 +284,11 @@ def _pay_what_defaulters_can(
     # One step of the monotone map from the previous (super)solution: a start that is
     # already close for nodes that defaulted in earlier rounds.
     guess = np.minimum(upper, rhs + beta * (block @ upper))
-    x = _direct_solve(block, rhs, beta, guess, conv_tol)
+    x = _solve_block(block, rhs, beta, guess, conv_tol)
     # The exact solution is the unique one in [0, previous] whenever the block is
     # nonsingular (I - beta*block is an M-matrix and previous is a supersolution), so
     # anything outside that box, or not actually solving the system, means the block
-    # is (nearly) singular and the direct answer cannot be trusted.
+    # is (nearly) singular and the solver's answer cannot be trusted.
     if x is None or not _plausible(block, rhs, beta, x, upper, money_tol):
         x = _greatest_solution_below(block, rhs, beta, upper, conv_tol, max_iter)
 
@@ -298,7 +297,7 @@ def _pay_what_defaulters_can(
     return new
 
 
-def _direct_solve(
+def _solve_block(
     block: scipy.sparse.csr_array,
     rhs: np.ndarray,
     beta: float,
@@ -346,7 +345,7 @@ def _plausible(
     upper: np.ndarray,
     money_tol: float,
 ) -> bool:
-    """Whether a direct solution lies in ``[0, upper]`` and satisfies its system.
+    """Whether a solver's answer lies in ``[0, upper]`` and satisfies its system.
 
     Args:
         block: Square sub-block of the transposed relative liabilities.

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.sparse
+import scipy.sparse.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +36,12 @@ def _scale(nominal: np.ndarray, cash: np.ndarray) -> float:
 
 
 def _assert_clearing(
-    nominal: np.ndarray, cash: np.ndarray, alpha: float, beta: float, res: ClearingResult, rtol: float = 1e-7
+    nominal: np.ndarray,
+    cash: np.ndarray,
+    alpha: float,
+    beta: float,
+    res: ClearingResult,
+    rtol: float = 1e-7,
 ) -> None:
     """Assert every defining property of a (Rogers–Veraart) clearing vector."""
     pbar, pi = _relative(nominal)
@@ -204,7 +210,7 @@ def test_rogers_veraart_two_bank_example() -> None:
 
 
 def test_rogers_veraart_ring_example() -> None:
-    """A six-bank ring (RV 2013, Section 5.1 as reconstructed) fails entirely with costs, half without."""
+    """A six-bank ring (RV 2013, Sec. 5.1 as reconstructed) fails wholly with costs, half without."""
     # Ring 0->1->2->3->4->5->0; banks 0, 2, 4 owe a = 2, banks 1, 3, 5 owe a + eps = 3.
     # Cash gamma*(1 - eps) = 0 for banks 0, 2, 4 and gamma*(1 + eps) = 0.8 for 1, 3, 5
     # (gamma = 0.4, eps = 1).
@@ -235,7 +241,11 @@ def test_sparse_and_dense_inputs_agree() -> None:
     """Dense arrays, sparse matrices and sparse arrays give the same clearing."""
     cash = np.array([1.0, 1.0, 0.0])
     dense = clear(JOINT, cash, alpha=0.7, beta=0.9)
-    for sparse in (scipy.sparse.csr_matrix(JOINT), scipy.sparse.coo_array(JOINT), scipy.sparse.csc_array(JOINT)):
+    for sparse in (
+        scipy.sparse.csr_matrix(JOINT),
+        scipy.sparse.coo_array(JOINT),
+        scipy.sparse.csc_array(JOINT),
+    ):
         res = clear(sparse, cash, alpha=0.7, beta=0.9)
         np.testing.assert_array_equal(res.defaulted, dense.defaulted)
         np.testing.assert_allclose(res.payments, dense.payments, rtol=1e-13)
@@ -289,7 +299,7 @@ def test_max_rounds_is_enforced() -> None:
 
 
 def test_singular_defaulters_system_falls_back_to_greatest_solution() -> None:
-    """If a default set closes a cash-less cycle, the greatest solution below the previous payments is used."""
+    """A singular defaulters' system (closed cash-less cycle) yields the greatest solution below the bound."""
     # The direct solve of (I - Pi_DD^T) x = 0 for the cycle is exactly singular; every
     # t*(1, 1, 1) solves it and the greatest one not above the previous (1, 1, 1) is (1, 1, 1).
     pi_t = scipy.sparse.csr_array(CYCLE.T)
@@ -366,7 +376,8 @@ def test_matches_linear_program_when_many_default() -> None:
 def test_solver_paths_agree(monkeypatch: pytest.MonkeyPatch, dense_max: int, cheap_steps: int) -> None:
     """Dense vs iterative solves and with vs without cheap map steps give the same clearing."""
     rng = np.random.default_rng(99)
-    cases = [(_random_network(rng, int(rng.integers(2, 30))), a, b) for a, b in [(1, 1), (0.5, 0.8), (0.9, 0.3)] * 10]
+    costs = [(1.0, 1.0), (0.5, 0.8), (0.9, 0.3)] * 10
+    cases = [(_random_network(rng, int(rng.integers(2, 30))), a, b) for a, b in costs]
     reference = [clear(nom, cash, alpha=a, beta=b) for (nom, cash), a, b in cases]
     monkeypatch.setattr(clearing, "_DENSE_MAX", dense_max)
     monkeypatch.setattr(clearing, "_CHEAP_STEPS_BEFORE_SOLVE", cheap_steps)
@@ -374,6 +385,35 @@ def test_solver_paths_agree(monkeypatch: pytest.MonkeyPatch, dense_max: int, che
         res = clear(nom, cash, alpha=a, beta=b)
         np.testing.assert_array_equal(res.defaulted, ref.defaulted)
         np.testing.assert_allclose(res.payments, ref.payments, rtol=0, atol=1e-8 * _scale(nom, cash))
+
+
+def test_superlu_fallback_when_krylov_stalls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If BiCGSTAB reports no convergence, the SuperLU fallback gives the same clearing."""
+    rng = np.random.default_rng(3)
+    n = 300
+    nominal = np.where(rng.random((n, n)) < 0.03, rng.exponential(10.0, (n, n)), 0.0)
+    np.fill_diagonal(nominal, 0.0)
+    cash = rng.uniform(0.0, 0.3, n) * nominal.sum(axis=1)
+    reference = clear(nominal, cash, alpha=0.6, beta=0.9)
+    assert reference.defaulted.sum() > clearing._DENSE_MAX
+
+    def stalled(a, b, x0=None, **kwargs):  # noqa: ANN001, ANN003, ANN202 - mimics scipy's signature
+        return np.full_like(b, np.nan), 1
+
+    factorisations = []
+    real_splu = scipy.sparse.linalg.splu
+
+    def counting_splu(a, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - scipy's signature
+        factorisations.append(a.shape)
+        return real_splu(a, *args, **kwargs)
+
+    monkeypatch.setattr(scipy.sparse.linalg, "bicgstab", stalled)
+    monkeypatch.setattr(scipy.sparse.linalg, "splu", counting_splu)
+    res = clear(nominal, cash, alpha=0.6, beta=0.9)
+    assert factorisations  # the fallback really ran
+    np.testing.assert_array_equal(res.defaulted, reference.defaulted)
+    tol = 1e-8 * _scale(nominal, cash)
+    np.testing.assert_allclose(res.payments, reference.payments, rtol=0, atol=tol)
 
 
 # --------------------------------------------------------------------------------------
@@ -428,7 +468,7 @@ def _clearing_vectors_by_enumeration(
 @settings(max_examples=150, deadline=None)
 @given(networks(), _fraction, _fraction)
 def test_properties_of_clearing(net: tuple[np.ndarray, np.ndarray], alpha: float, beta: float) -> None:
-    """Bounds, full payment by non-defaulters, realisable payment by defaulters, conservation and cost accounting hold."""
+    """Bounds, full and realisable payment, conservation and bankruptcy-cost accounting all hold."""
     nominal, cash = net
     res = clear(nominal, cash, alpha=alpha, beta=beta)
     _assert_clearing(nominal, cash, alpha, beta, res)
@@ -461,7 +501,9 @@ def test_eisenberg_noe_defaulters_pay_cash_plus_inflows(net: tuple[np.ndarray, n
 
 @settings(max_examples=100, deadline=None)
 @given(networks(), _fraction, _fraction)
-def test_costs_never_raise_payments(net: tuple[np.ndarray, np.ndarray], alpha: float, beta: float) -> None:
+def test_costs_never_raise_payments(
+    net: tuple[np.ndarray, np.ndarray], alpha: float, beta: float
+) -> None:
     """Bankruptcy costs can only lower the greatest clearing vector."""
     nominal, cash = net
     plain = clear(nominal, cash)
@@ -474,7 +516,8 @@ def obligation_lists(draw: st.DrawFn) -> tuple[int, np.ndarray, np.ndarray, np.n
     """Small obligation lists with repeated pairs."""
     n = draw(st.integers(2, 6))
     m = draw(st.integers(0, 15))
-    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 2)), min_size=m, max_size=m))
+    pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 2))
+    pairs = draw(st.lists(pair, min_size=m, max_size=m))
     payer = np.array([i for i, _ in pairs], dtype=np.int64)
     # Shift the second draw past the payer so that nobody owes itself.
     payee = np.array([j + (j >= i) for i, j in pairs], dtype=np.int64)
@@ -497,7 +540,8 @@ def test_obligations_are_paid_pro_rata(
     tol = 1e-7 * _scale(nominal, cash)
     np.testing.assert_allclose(res.payments, direct.payments, rtol=0, atol=tol)
     assert np.all(paid >= 0.0) and np.all(paid <= amount)
-    np.testing.assert_allclose(np.bincount(payer, weights=paid, minlength=n), res.payments, rtol=0, atol=tol)
+    per_debtor = np.bincount(payer, weights=paid, minlength=n)
+    np.testing.assert_allclose(per_debtor, res.payments, rtol=0, atol=tol)
     pbar = nominal.sum(axis=1)
     owes = pbar[payer] > 0
     fraction = res.payments[payer[owes]] / pbar[payer[owes]]
@@ -521,7 +565,8 @@ def test_obligations_on_the_same_pair_are_aggregated_and_split_pro_rata() -> Non
     assert paid == pytest.approx([1.5, 2.5, 1.0])
     assert res.payments == pytest.approx([5.0, 0.0, 0.0])
     assert res.defaulted.tolist() == [True, False, False]
-    aggregated = clear(np.array([[0.0, 8.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), np.array([5.0, 0.0, 0.0]))
+    matrix = np.array([[0.0, 8.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    aggregated = clear(matrix, np.array([5.0, 0.0, 0.0]))
     np.testing.assert_allclose(res.payments, aggregated.payments)
 
 
@@ -532,7 +577,8 @@ def test_obligations_with_costs_and_cycle() -> None:
     payer = np.array([0, 0, 1, 1, 1])
     payee = np.array([1, 2, 0, 0, 2])
     amount = np.array([4.0, 4.0, 2.0, 4.0, 2.0])
-    paid, res = clear_obligations(3, payer, payee, amount, np.array([1.0, 1.0, 0.0]), alpha=0.5, beta=0.8)
+    cash = np.array([1.0, 1.0, 0.0])
+    paid, res = clear_obligations(3, payer, payee, amount, cash, alpha=0.5, beta=0.8)
     p_a, p_b = 20 / 19, 35 / 38
     assert paid == pytest.approx([p_a / 2, p_a / 2, p_b / 4, p_b / 2, p_b / 4])
     assert res.payments == pytest.approx([p_a, p_b, 0.0])
@@ -549,7 +595,8 @@ def test_no_obligations() -> None:
 
 def test_obligation_to_self_is_rejected() -> None:
     """An obligation whose payer is its payee raises ValueError."""
-    with pytest.raises(ValueError, match=r"obligation 1 has payer == payee == 2; a node cannot owe itself"):
+    message = r"obligation 1 has payer == payee == 2; a node cannot owe itself"
+    with pytest.raises(ValueError, match=message):
         clear_obligations(3, np.array([0, 2]), np.array([1, 2]), np.array([1.0, 1.0]), np.zeros(3))
 
 

@@ -1,0 +1,16 @@
+"""Shared fixtures: the small configs under tests/configs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+CONFIGS = Path(__file__).parent / "configs"
+
+
+@pytest.fixture
+def tiny_raw() -> dict:
+    """The tiny five-firm config as plain data, to be changed by a test."""
+    return yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
