@@ -139,7 +139,6 @@ class AIFinanceModel(mesa.Model):
 
     def _calibrate_valuation(self) -> None:
         """Fix each firm's multiple on its own business so the opening values match the config."""
-        n = len(self.companies)
         S = self.holdings_matrix()
         v0 = np.array([c.spec.market_value for c in self.companies])
         own0 = v0 - S @ v0
@@ -149,7 +148,6 @@ class AIFinanceModel(mesa.Model):
             c.own_fixed = max(0.0, own0[i]) if base <= 0 else 0.0
             if c.spec.lab:
                 c.ai_revenue_hist.append(self.config.world.demand.initial_annual / 4 * c.spec.lab.market_share)
-        del n
 
     # ------------------------------------------------------------------ the quarter
     def step(self) -> None:
@@ -294,8 +292,12 @@ class AIFinanceModel(mesa.Model):
             if c.payment == "purchase" and c.live(q):
                 buyer = self.by_holder[c.from_party]
                 optional = (c.scheduled_gw(q) - c.binding_gw(q)) * c.price
-                c.take_optional = buyer.alive and buyer.spec.lab is not None and take_optional_delivery(
-                    views[buyer.holder], buyer.spec.lab, optional) if buyer.alive and buyer.spec.lab else buyer.alive
+                if not buyer.alive:
+                    c.take_optional = False
+                elif buyer.spec.lab is not None:
+                    c.take_optional = take_optional_delivery(views[buyer.holder], buyer.spec.lab, optional)
+                else:
+                    c.take_optional = True
         self._tranche_decisions(views)
         self._refinance(views)
         self.labs_raising = {d.entity for d in decisions if isinstance(d, RaiseFunding)}

@@ -37,13 +37,21 @@ def settle(ledger: Ledger, obligations: list[Obligation], n_holders: int, alpha:
     live = [ob for ob in obligations if ob.amount > 0]
     if not live:
         return SettlementResult({}, 0)
-    payer = np.fromiter((ob.payer for ob in live), dtype=np.int64, count=len(live))
-    payee = np.fromiter((ob.payee for ob in live), dtype=np.int64, count=len(live))
-    amount = np.fromiter((ob.amount for ob in live), dtype=float, count=len(live))
-    cash = np.array([max(0.0, ledger.balance(h, Account.CASH)) for h in range(n_holders)])
-    paid, result = clear_obligations(n_holders, payer, payee, amount, cash, alpha, beta)
+    owed: dict[int, float] = {}
+    for ob in live:
+        owed[ob.payer] = owed.get(ob.payer, 0.0) + ob.amount
+    if all(ledger.balance(h, Account.CASH) >= total for h, total in owed.items()):
+        # everyone can pay from their own cash: full payment is the greatest clearing vector
+        paid_list, rounds = [ob.amount for ob in live], 0
+    else:
+        payer = np.fromiter((ob.payer for ob in live), dtype=np.int64, count=len(live))
+        payee = np.fromiter((ob.payee for ob in live), dtype=np.int64, count=len(live))
+        amount = np.fromiter((ob.amount for ob in live), dtype=float, count=len(live))
+        cash = np.array([max(0.0, ledger.balance(h, Account.CASH)) for h in range(n_holders)])
+        paid, result = clear_obligations(n_holders, payer, payee, amount, cash, alpha, beta)
+        paid_list, rounds = paid.tolist(), result.rounds
     shortfall: dict[int, float] = {}
-    for ob, p in zip(live, paid.tolist()):
+    for ob, p in zip(live, paid_list):
         ob.paid = min(ob.amount, p)
         if ob.paid > 0:
             memo = f"{ob.contract.id}: {ob.label}" if ob.contract is not None else ob.label
@@ -51,4 +59,4 @@ def settle(ledger: Ledger, obligations: list[Obligation], n_holders: int, alpha:
         gap = ob.amount - ob.paid
         if gap > 1e-9 * max(1.0, ob.amount):
             shortfall[ob.payer] = shortfall.get(ob.payer, 0.0) + gap
-    return SettlementResult(shortfall, result.rounds)
+    return SettlementResult(shortfall, rounds)
