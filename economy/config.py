@@ -13,11 +13,13 @@ with ``remove: true`` drops that id); any other list replaces the base's list.
 from __future__ import annotations
 
 import copy
+import difflib
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from economy.units import quarter_index, quarter_label
 
@@ -479,16 +481,6 @@ class Config(Strict):
     companies: tuple[Company, ...] = Field(min_length=1)
     contracts: tuple[ContractSpec, ...] = ()
 
-    @field_validator("companies")
-    @classmethod
-    def _unique_ids(cls, companies: tuple[Company, ...]) -> tuple[Company, ...]:
-        seen: set[str] = set()
-        for c in companies:
-            if c.id in seen:
-                raise ValueError(f"company id {c.id!r} appears twice; ids must be unique")
-            seen.add(c.id)
-        return companies
-
     def company(self, entity_id: str) -> Company:
         """The company with this id."""
         for c in self.companies:
@@ -498,10 +490,11 @@ class Config(Strict):
 
     def with_run(self, seed: int | None = None, quarters: int | None = None) -> Config:
         """A copy with another seed or run length (validated like the file)."""
-        run = self.run.model_copy(
-            update={k: v for k, v in (("seed", seed), ("quarters", quarters)) if v is not None}
-        )
-        Run.model_validate(run.model_dump())
+        update = {k: v for k, v in (("seed", seed), ("quarters", quarters)) if v is not None}
+        try:
+            run = Run.model_validate({**self.run.model_dump(), **update})
+        except ValidationError as err:
+            raise ConfigError("command line", [(f"--{e['loc'][0]}", f"{e['msg']}; got {e['input']!r}") for e in err.errors()]) from None
         return self.model_copy(update={"run": run})
 
 
@@ -557,26 +550,44 @@ def _read_merged(path: Path, chain: tuple[Path, ...]) -> Any:
     base_name = raw.pop("base")
     if not isinstance(base_name, str):
         raise ConfigError(str(path), [("base", "must be the path of another config file (relative to this one)")])
-    base = _read_merged(path.parent / base_name, chain + (resolved,))
-    return merge(base, raw)
+    base_path = path.parent / base_name
+    if not base_path.is_file():
+        raise ConfigError(str(path), [("base", f"{base_name!r} not found (looked for {base_path}); "
+                                               "give the path of another config file, relative to this one")])
+    base = _read_merged(base_path, chain + (resolved,))
+    try:
+        return merge(base, raw)
+    except _MergeError as err:
+        raise ConfigError(str(path), [(err.path, err.message)]) from None
 
 
-def merge(base: Any, override: Any) -> Any:
+class _MergeError(Exception):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
+def merge(base: Any, override: Any, where: str = "") -> Any:
     """Merge an override into a base config (see the module docstring)."""
     if isinstance(base, dict) and isinstance(override, dict):
         out = copy.deepcopy(base)
         for key, value in override.items():
-            out[key] = merge(out[key], value) if key in out else copy.deepcopy(value)
+            path = f"{where}.{key}" if where else str(key)
+            out[key] = merge(out[key], value, path) if key in out else copy.deepcopy(value)
         return out
     if _is_id_list(base) and _is_id_list(override):
         out = [copy.deepcopy(item) for item in base]
         index = {item["id"]: i for i, item in enumerate(out)}
-        for item in override:
+        for i, item in enumerate(override):
             if item.get("remove") is True:
+                if item["id"] not in index:
+                    raise _MergeError(f"{where}[{i}](id={item['id']})",
+                                      f"remove: true but the base has no entry with id {item['id']!r}; "
+                                      f"ids there: {', '.join(sorted(map(str, index)))}")
                 out = [o for o in out if o["id"] != item["id"]]
                 index = {o["id"]: i for i, o in enumerate(out)}
             elif item["id"] in index:
-                out[index[item["id"]]] = merge(out[index[item["id"]]], item)
+                out[index[item["id"]]] = merge(out[index[item["id"]]], item, f"{where}[{i}](id={item['id']})")
             else:
                 index[item["id"]] = len(out)
                 out.append(copy.deepcopy(item))
@@ -609,7 +620,10 @@ def _describe(error: dict[str, Any], raw: Any) -> tuple[str, str]:
     msg = error["msg"]
     kind = error["type"]
     if kind == "extra_forbidden":
-        msg = "unknown field; check the spelling (fields allowed here are those documented in configs/README.md)"
+        allowed = _allowed_fields(error["loc"][:-1], raw)
+        hint = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
+        msg = "unknown field" + (f"; did you mean {hint[0]!r}?" if hint else "") + (
+            f" Allowed here: {', '.join(allowed)}" if allowed else "")
     elif kind == "union_tag_invalid":
         msg = f"unknown contract kind {error['input'].get('kind')!r}; valid kinds: {', '.join(CONTRACT_KINDS)}"
     elif kind == "union_tag_not_found":
@@ -620,6 +634,41 @@ def _describe(error: dict[str, Any], raw: Any) -> tuple[str, str]:
         shown = repr(error["input"])
         msg = f"{msg}; got {shown[:80]}"
     return path, msg
+
+
+def _allowed_fields(loc: tuple, raw: Any) -> list[str]:
+    """The field names a model accepts at a location of the config (empty if unknown)."""
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if part in CONTRACT_KINDS and model is None:
+            model = next(m for m in typing.get_args(typing.get_args(ContractSpec)[0])
+                         if typing.get_args(m.model_fields["kind"].annotation) == (part,))
+            continue
+        field = model.model_fields.get(part) if model is not None and hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+    if model is None or not hasattr(model, "model_fields"):
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The pydantic model inside Optional[...] / tuple[...] / dict[..., ...]; None for a contract union."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = [a for a in typing.get_args(annotation) if a is not type(None) and a is not Ellipsis]
+    if typing.get_origin(annotation) is typing.Annotated:
+        return None if annotation is ContractSpec else _inner_model(args[0])
+    for a in args:
+        if a is ContractSpec:
+            return None
+        inner = _inner_model(a)
+        if inner is not None:
+            return inner
+    return None
 
 
 # ---------------------------------------------------------------------------- cross checks
@@ -639,8 +688,12 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
     def q(label: str) -> int:
         return quarter_index(label, start)
 
+    first_seen: dict[str, int] = {}
     for i, c in enumerate(cfg.companies):
         where = f"companies[{i}](id={c.id})"
+        if c.id in first_seen:
+            problems.append((f"{where}.id", f"company id {c.id!r} appears twice (also companies[{first_seen[c.id]}]); ids must be unique"))
+        first_seen.setdefault(c.id, i)
         section = ROLE_SECTION[c.role]
         if getattr(c, section) is None:
             problems.append((f"{where}.{section}", f"a company with role {c.role!r} needs a '{section}' section"))
@@ -678,11 +731,12 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
         begin = getattr(k, "start", None)
         if begin is not None and q(begin) > horizon_end:
             problems.append((f"{where}.start", f"{begin} is after the run's last quarter ({_last(cfg)}); it would never start"))
-        end = _end(k)
+        end_field, end = _end(k)
         if end is not None and begin is not None and q(end) < q(begin):
-            problems.append((f"{where}", f"ends ({end}) before it starts ({begin})"))
-        if end is not None and q(end) <= 0:
-            problems.append((f"{where}", f"ended ({end}) before the run starts ({start}); remove it or move its end"))
+            problems.append((f"{where}.{end_field}", f"{end_field} {end} is before the start ({begin})"))
+        elif end is not None and q(end) <= 0:
+            problems.append((f"{where}.{end_field}",
+                             f"{end_field} {end} is before the run starts ({start}); remove the contract or move its {end_field}"))
         if k.kind == "compute" and k.ramp_quarters > k.quarters:
             problems.append((f"{where}.ramp_quarters", f"must be <= quarters ({k.quarters}); got {k.ramp_quarters}"))
         if k.kind == "loan":
@@ -746,13 +800,14 @@ def _parties(k: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _end(k: Any) -> str | None:
+def _end(k: Any) -> tuple[str, str | None]:
+    """The field that ends a contract and the quarter it names (None if open-ended)."""
     if k.kind == "compute":
-        return _shift(k.start, k.quarters - 1)  # the last quarter of delivery
+        return "quarters", _shift(k.start, k.quarters - 1)  # the last quarter of delivery
     for field in ("end", "maturity", "expires"):
         if getattr(k, field, None) is not None:
-            return getattr(k, field)
-    return None
+            return field, getattr(k, field)
+    return "end", None
 
 
 def _shift(label: str, n: int) -> str:
