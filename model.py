@@ -64,6 +64,7 @@ class AIFinanceModel(mesa.Model):
         self.config = cfg
         self.quarter = 0
         self.origin = cfg.run.start
+        self.label = cfg.run.start
         self.events: list[dict] = []
         self.cascade: list[dict] = []
         self.flow_rows: list[dict] = []
@@ -153,6 +154,7 @@ class AIFinanceModel(mesa.Model):
     def step(self) -> None:
         """One quarter, in the order of MODEL.md section 7."""
         self.quarter += 1
+        self.label = quarter_label(self.quarter, self.origin)
         self.ledger.quarter = self.quarter
         self.move_world()
         self.operate()
@@ -421,7 +423,7 @@ class AIFinanceModel(mesa.Model):
             if ob.contract is None:
                 continue
             by_contract.setdefault(ob.contract.id, []).append(ob)
-            self.flow_rows.append({"quarter": quarter_label(q, self.origin), "contract_id": ob.contract.id, "kind": ob.contract.kind,
+            self.flow_rows.append({"quarter": self.label, "contract_id": ob.contract.id, "kind": ob.contract.kind,
                                    "payer": led.names[ob.payer], "payee": led.names[ob.payee], "due": ob.amount, "paid": ob.paid})
         for cid, obs in by_contract.items():
             contract = self.book.by_id[cid]
@@ -533,7 +535,8 @@ class AIFinanceModel(mesa.Model):
         """Hardware spend is split among chipmakers by their share; the rest goes to outside suppliers."""
         rest = amount
         for chip in self.companies:
-            if isinstance(chip, ChipMaker) and chip.alive and chip.spec.chips.hardware_share > 0:
+            # a chipmaker building its own data centres pays its own chips at cost, to its outside suppliers
+            if isinstance(chip, ChipMaker) and chip is not co and chip.alive and chip.spec.chips.hardware_share > 0:
                 part = amount * chip.spec.chips.hardware_share
                 self._chip_sale(co.holder, chip, part, "chips for new capacity")
                 rest -= part
@@ -726,9 +729,9 @@ class AIFinanceModel(mesa.Model):
 
     def event(self, kind: str, entity: Company | None, counterparty: Company | None, amount: float, text: str) -> None:
         """Add a line to the plain-language event log."""
-        self.events.append({"quarter": quarter_label(self.quarter, self.origin), "kind": kind,
+        self.events.append({"quarter": self.label, "kind": kind,
                             "entity": entity.entity if entity else "", "counterparty": counterparty.entity if counterparty else "",
-                            "amount": round(amount, 6), "text": f"{quarter_label(self.quarter, self.origin)}: {text}"})
+                            "amount": round(amount, 6), "text": f"{self.label}: {text}"})
 
     def run(self) -> AIFinanceModel:
         """Step to the end of the configured horizon."""

@@ -139,7 +139,13 @@ class ComputeContract(Contract):
         """Value still to be delivered from quarter ``q`` on (the seller's backlog)."""
         if self.state not in LIVE:
             return 0.0
-        return self.price * sum(self.scheduled_gw(t) for t in range(max(q, self.start), self.end + 1))
+        first = max(q, self.start)
+        if first > self.end:
+            return 0.0
+        ramp_end = self.start + self.ramp - 1 if self.payment == "rental" else self.start - 1
+        ramping = sum(self.scheduled_gw(t) for t in range(first, min(ramp_end, self.end) + 1))
+        flat_from = max(first, ramp_end + 1)
+        return self.price * (ramping + self.scheduled_gw(flat_from) * max(0, self.end - flat_from + 1))
 
     def obligations(self, q: int, ctx: DueContext) -> list[Obligation]:
         """Payment for what was delivered this quarter."""
@@ -351,6 +357,7 @@ class ContractBook:
 
     contracts: list[Contract] = field(default_factory=list)
     by_id: dict[str, Contract] = field(default_factory=dict)
+    _by_class: dict[type, list[Contract]] = field(default_factory=dict)
 
     def add(self, contract: Contract) -> Contract:
         """Register a contract (ids are unique)."""
@@ -358,11 +365,12 @@ class ContractBook:
             raise ValueError(f"contract id {contract.id!r} already exists")
         self.contracts.append(contract)
         self.by_id[contract.id] = contract
+        self._by_class.setdefault(type(contract), []).append(contract)
         return contract
 
     def of_kind(self, cls: type) -> list:
-        """Contracts of one class, in creation order."""
-        return [c for c in self.contracts if isinstance(c, cls)]
+        """Contracts of one class, in creation order (a live list: do not modify it)."""
+        return self._by_class.get(cls, [])
 
     def involving(self, holder: int) -> list[Contract]:
         """Contracts where ``holder`` is one of the two parties."""

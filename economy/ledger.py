@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-from economy.units import money_tol
+from economy.units import MONEY_ABS_TOL, MONEY_REL_TOL, money_tol
 
 
 class Side(IntEnum):
@@ -162,16 +162,23 @@ class Ledger:
         Raises:
             AccountingError: If debits and credits differ for any holder.
         """
-        sums: dict[int, float] = {}
-        scale: dict[int, float] = {}
+        sums: dict[int, list[float]] = {}
         for holder, _acct, debit in entries:
-            sums[holder] = sums.get(holder, 0.0) + debit
-            scale[holder] = scale.get(holder, 0.0) + abs(debit)
-        for holder, s in sums.items():
-            if abs(s) > money_tol(scale[holder]):
+            acc = sums.get(holder)
+            if acc is None:
+                sums[holder] = [debit, abs(debit)]
+            else:
+                acc[0] += debit
+                acc[1] += abs(debit)
+        for holder, (s, scale) in sums.items():
+            if abs(s) > MONEY_ABS_TOL and abs(s) > MONEY_REL_TOL * scale:
                 raise AccountingError(
                     f"unbalanced posting {memo!r} for {self.names[holder]}: debits exceed credits by {s:.12g}"
                 )
+        self._apply(entries, memo)
+
+    def _apply(self, entries: Sequence[Entry], memo: str) -> None:
+        """The only place a balance changes; callers guarantee the entries balance per holder."""
         bal = self._bal
         for holder, acct, debit in entries:
             bal[holder][acct] += _DEBIT_SIGN[acct] * debit
@@ -186,7 +193,10 @@ class Ledger:
         The payer debits ``payer_debit`` (an expense, an asset bought or a liability
         repaid) and credits cash; the payee debits cash and credits ``payee_credit``.
         """
-        self.post(
+        if payer == payee:
+            raise AccountingError(f"transfer {memo!r}: payer and payee are both {self.names[payer]}")
+        # two entries per holder, equal and opposite: balanced by construction, so no check is needed
+        self._apply(
             (
                 (payer, payer_debit, amount),
                 (payer, Account.CASH, -amount),
