@@ -17,7 +17,7 @@ from agents import ROLE_CLASSES, Company, Status
 from agents.builder import Builder, StartBuild
 from agents.chipmaker import ChipMaker, release_tranche
 from agents.government import rescue_decision
-from agents.lab import AILab, CutCosts, RaiseFunding, health_score, take_optional_delivery
+from agents.lab import CutCosts, RaiseFunding, TakeDeliveries, health_score
 from agents.lender import lending_decision
 from economy.capacity import Build, Vintage
 from economy.config import BuilderParams, Config, load_config
@@ -289,21 +289,36 @@ class AIFinanceModel(mesa.Model):
         for co in self.companies:
             if co.alive:
                 decisions += co.decide(views[co.holder])
-        # labs decide on the optional part of their purchases
+        taken = {d.entity: d.contracts for d in decisions if isinstance(d, TakeDeliveries)}
         for c in self.book.of_kind(ComputeContract):
             if c.payment == "purchase" and c.live(q):
                 buyer = self.by_holder[c.from_party]
-                optional = (c.scheduled_gw(q) - c.binding_gw(q)) * c.price
-                if not buyer.alive:
-                    c.take_optional = False
-                elif buyer.spec.lab is not None:
-                    c.take_optional = take_optional_delivery(views[buyer.holder], buyer.spec.lab, optional)
-                else:
-                    c.take_optional = True
+                c.take_optional = buyer.alive and (c.id in taken[buyer.entity] if buyer.entity in taken else True)
         self._tranche_decisions(views)
         self._refinance(views)
-        self.labs_raising = {d.entity for d in decisions if isinstance(d, RaiseFunding)}
+        # money raised now is there when this quarter's dues are settled
+        for d in decisions:
+            if isinstance(d, RaiseFunding):
+                self._funding_round(d)
         return decisions
+
+    def purchase_dues(self, buyer: int, q: int) -> tuple[float, list[tuple[str, float]]]:
+        """A buyer's binding compute dues this quarter, and its optional deliveries with their price."""
+        due = 0.0
+        options: list[tuple[str, float]] = []
+        for c in self.book.of_kind(ComputeContract):
+            if c.from_party != buyer or not c.live(q):
+                continue
+            if c.payment == "rental":
+                due += c.scheduled_gw(q) * c.price
+            else:
+                binding = c.binding_gw(q)
+                due += binding * c.price
+                optional = c.scheduled_gw(q) - binding
+                if optional > 1e-12:
+                    options.append((c.id, optional * c.price))
+        options.sort(key=lambda o: (self.book.by_id[o[0]].start, o[0]))
+        return due, options
 
     def _distressed(self, co: Company, view) -> bool:
         if co.spec.lab and view.runway_q < co.spec.lab.min_runway_quarters:
@@ -464,9 +479,7 @@ class AIFinanceModel(mesa.Model):
     def construct_and_finance(self, decisions: list) -> None:
         """Funding rounds, cost cuts, new builds, capex paid, debt drawn."""
         for d in decisions:
-            if isinstance(d, RaiseFunding):
-                self._funding_round(d)
-            elif isinstance(d, CutCosts):
+            if isinstance(d, CutCosts):
                 co = self._company(d.entity)
                 co.cost_factor = d.factor
                 self.event("cost_cut", co, None, 0.0, f"{co.spec.name} cuts cash costs to {d.factor:.0%} of plan")

@@ -37,15 +37,25 @@ def health_score(view: View, params: LabParams, expected_growth_yoy: float) -> f
     return 0.5 * runway + 0.5 * growth
 
 
-def funding_round(view: View, params: LabParams, sentiment: float, entity: str) -> RaiseFunding | None:
-    """Raise money when the cash runway falls below the minimum, enough to reach the target.
+@dataclass(frozen=True)
+class TakeDeliveries:
+    """Which purchase contracts' non-binding deliveries the lab takes this quarter."""
 
-    The round is priced at the valuation multiple on the revenue run-rate, scaled by
-    market sentiment (MODEL.md section 6: price follows growth and sentiment).
+    entity: str
+    contracts: frozenset[str]
+
+
+def funding_round(view: View, params: LabParams, sentiment: float, entity: str, due_q: float) -> RaiseFunding | None:
+    """Raise money when cash after this quarter's binding dues would cover less than the minimum runway.
+
+    Enough is raised to cover the dues and reach the target runway. The round is
+    priced at the valuation multiple on the revenue run-rate, scaled by market
+    sentiment (MODEL.md section 6: price follows growth and sentiment).
     """
-    if view.runway_q >= params.min_runway_quarters or view.burn_q <= 0:
+    burn = max(view.burn_q, 0.0)
+    if view.cash - due_q >= params.min_runway_quarters * burn and view.cash >= due_q:
         return None
-    amount = params.target_runway_quarters * view.burn_q - view.cash
+    amount = params.target_runway_quarters * burn + due_q - view.cash
     if amount <= 0:
         return None
     pre_money = params.valuation_multiple * view.ai_revenue_q * 4.0 * max(0.1, 1.0 + sentiment)
@@ -59,11 +69,22 @@ def cost_cut(view: View, params: LabParams, current_factor: float, entity: str) 
     return None
 
 
-def take_optional_delivery(view: View, params: LabParams, payment: float) -> bool:
-    """Take the non-binding part of a purchase only if the runway after paying stays above the minimum."""
-    if view.burn_q <= 0:
-        return view.cash - payment >= 0
-    return (view.cash - payment) / view.burn_q >= params.min_runway_quarters
+def choose_optional_deliveries(view: View, params: LabParams, due_q: float, options: list[tuple[str, float]]) -> frozenset[str]:
+    """Take non-binding deliveries, earliest contracts first, while cash after paying for them
+    and this quarter's binding dues still covers the minimum runway.
+
+    A lab short of money defers optional hardware first (MODEL.md section 6: when money
+    is short it asks suppliers to renegotiate); deferral costs nothing under a
+    non-binding letter of intent.
+    """
+    floor = params.min_runway_quarters * max(view.burn_q, 0.0)
+    spare = view.cash - due_q - floor
+    chosen = []
+    for contract_id, payment in options:
+        if payment <= spare:
+            chosen.append(contract_id)
+            spare -= payment
+    return frozenset(chosen)
 
 
 class AILab(Company):
@@ -72,10 +93,11 @@ class AILab(Company):
     role = "lab"
 
     def decide(self, view: View) -> list:
-        """Funding round and cost cuts from the lab's rules."""
+        """Funding round, optional deliveries and cost cuts from the lab's rules."""
         params = self.spec.lab
-        out: list = []
-        round_ = funding_round(view, params, self.model.market.sentiment, self.entity)
+        due, options = self.model.purchase_dues(self.holder, view.quarter)
+        out: list = [TakeDeliveries(self.entity, choose_optional_deliveries(view, params, due, options))]
+        round_ = funding_round(view, params, self.model.market.sentiment, self.entity, due)
         if round_:
             out.append(round_)
         cut = cost_cut(view, params, self.cost_factor, self.entity)
