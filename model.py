@@ -8,6 +8,7 @@ is conserved across all holders, and stops with an error if not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import mesa
@@ -18,7 +19,7 @@ from agents.builder import Builder, StartBuild
 from agents.chipmaker import ChipMaker, release_tranche
 from agents.government import rescue_decision
 from agents.lab import CutCosts, RaiseFunding, TakeDeliveries, health_score
-from agents.lender import lending_decision
+from agents.lender import credit_leverage, lending_decision
 from economy.capacity import Build, Vintage
 from economy.config import BuilderParams, Config, load_config
 from economy.contracts import (
@@ -44,6 +45,17 @@ from economy.units import money_tol, quarter_index, quarter_label, quarterly_gro
 from economy.valuation import solve_values
 
 BASELINE = Path(__file__).resolve().parent / "configs" / "baseline.yaml"
+
+
+@dataclass
+class Commitments:
+    """A holder's contracted capacity in one quarter (GW): what it owes and what it is owed."""
+
+    rent_out: float = 0.0
+    lease_out: float = 0.0
+    rent_in: float = 0.0
+    lease_in: float = 0.0
+    tied_to: int | None = None
 EXTERNAL = "external"
 
 
@@ -116,15 +128,17 @@ class AIFinanceModel(mesa.Model):
                 credits_owed[c.from_party] += c.balance
         for co in self.companies:
             o, cap = co.spec.opening, co.spec.capacity
-            co.fleet.vintages = opening_vintages(cap.gw, cap.hardware_book, cap.hardware_age_quarters, world.hardware_life_quarters)
+            hardware_gw = cap.gw if cap.hardware_gw is None else cap.hardware_gw
+            co.fleet.vintages = opening_vintages(hardware_gw, cap.hardware_book, cap.hardware_age_quarters, world.hardware_life_quarters)
             co.fleet.shell_gw = cap.gw
             co.fleet.shell_book = cap.shell_book
             for b in cap.under_construction:
                 done = quarter_index(b.complete, self.origin)
                 cost = b.gw * world.capex_per_gw
-                co.fleet.builds.append(Build(started=done - world.build_lead_quarters, complete=done, gw=b.gw,
+                hardware = b.gw if b.hardware else 0.0
+                co.fleet.builds.append(Build(started=done - world.build_lead_quarters, complete=done, gw=hardware,
                                              shell_cost=cost * (1 - world.hardware_share), shell_paid=b.spent,
-                                             hardware_cost=cost * world.hardware_share))
+                                             hardware_cost=hardware * world.capex_per_gw * world.hardware_share, shell_gw=b.gw))
             h = co.holder
             led.open(h, {
                 Account.CASH: o.cash, Account.RECEIVABLES: o.receivables, Account.OTHER_ASSETS: o.other_assets,
@@ -217,33 +231,58 @@ class AIFinanceModel(mesa.Model):
             self.operating_costs.append(Obligation(None, holder, self.external, amount, Account.OPEX, Account.REVENUE, label))
 
     def _allocate_capacity(self) -> None:
-        """Each builder serves its rental contracts in order of start, then the spot market."""
-        q, m = self.quarter, self.market
-        rentals: dict[int, list[ComputeContract]] = {}
+        """Sellers serve their contracts from what they have built; the rest goes to the spot market.
+
+        Leases come first (a lessor's shells), then compute rentals in order of start
+        (a seller's own hardware in shells, after its own use), then spot sales of what
+        is left, including compute rented in from others.
+        """
+        q, m, gpu = self.quarter, self.market, self.config.world.gpu
+        by_seller: dict[int, list[ComputeContract]] = {}
         for c in self.book.of_kind(ComputeContract):
             c.allocated_gw = 0.0
-            if c.live(q) and c.payment == "rental":
-                rentals.setdefault(c.to_party, []).append(c)
-            elif c.live(q) and c.payment == "purchase":
-                binding = c.binding_gw(q)
-                c.allocated_gw = c.scheduled_gw(q) if c.take_optional else binding
-        rented = total = 0.0
+            if not c.live(q):
+                continue
+            if c.payment != "purchase":  # purchases are delivered as the buyer decides (phase 3)
+                by_seller.setdefault(c.to_party, []).append(c)
         for co in self.companies:
+            co.fleet.leased_in_gw = co.fleet.leased_out_gw = 0.0
+            co.flows.rented_in_gw = 0.0
+        for co in self.companies:  # leases of powered shells
+            shells = co.fleet.shell_gw if co.alive else 0.0
+            for c in sorted(by_seller.get(co.holder, []), key=lambda k: (k.start, k.id)):
+                if c.payment == "lease":
+                    c.allocated_gw = min(shells, c.scheduled_gw(q))
+                    shells -= c.allocated_gw
+                    co.fleet.leased_out_gw += c.allocated_gw
+                    self.by_holder[c.from_party].fleet.leased_in_gw += c.allocated_gw
+        free: dict[int, float] = {}
+        for co in self.companies:  # compute rentals from own capacity
             if not co.alive or co.spec.builder is None:
                 continue
-            free = max(0.0, co.fleet.capacity_gw - co.spec.builder.own_use_gw)
-            total += co.fleet.capacity_gw
-            for c in sorted(rentals.get(co.holder, []), key=lambda k: (k.start, k.id)):
-                c.allocated_gw = min(free, c.scheduled_gw(q))
-                free -= c.allocated_gw
-            spot = min(free, co.spec.builder.spot_share * m.spot_demand_gw) if co.spec.builder.sells_spot else 0.0
-            rev = spot * co.spec.builder.spot_utilisation * self.config.world.gpu.rent_per_gw_quarter * m.price_index
+            left = max(0.0, co.fleet.capacity_gw - co.spec.builder.own_use_gw)
+            for c in sorted(by_seller.get(co.holder, []), key=lambda k: (k.start, k.id)):
+                if c.payment == "rental":
+                    c.allocated_gw = min(left, c.scheduled_gw(q))
+                    left -= c.allocated_gw
+                    self.by_holder[c.from_party].flows.rented_in_gw += c.allocated_gw
+            free[co.holder] = left
+        rented = total = 0.0
+        for co in self.companies:  # spot sales of what is left
+            if co.holder not in free:
+                continue
+            spec = co.spec.builder
+            left = free[co.holder] + co.flows.rented_in_gw
+            spot = min(left, spec.spot_share * m.spot_demand_gw) if spec.sells_spot else 0.0
+            rev = spot * spec.spot_utilisation * gpu.rent_per_gw_quarter * m.price_index
             if rev > 0:
                 self.ledger.transfer(self.external, co.holder, rev, Account.COMPUTE_COST, Account.REVENUE, "spot compute rental")
-            rented += co.fleet.capacity_gw - (free - spot)
+            idle = max(0.0, free[co.holder] - spot)
+            total += co.fleet.capacity_gw
+            rented += co.fleet.capacity_gw - idle
             for b in self.book.of_kind(Backstop):
                 if b.to_party == co.holder:
-                    b.idle_value = (free - spot) * self.config.world.gpu.rent_per_gw_quarter * m.price_index
+                    b.idle_value = idle * gpu.rent_per_gw_quarter * m.price_index
         self._rented_share = rented / total if total > 0 else 1.0
 
     @property
@@ -294,6 +333,7 @@ class AIFinanceModel(mesa.Model):
             if c.payment == "purchase" and c.live(q):
                 buyer = self.by_holder[c.from_party]
                 c.take_optional = buyer.alive and (c.id in taken[buyer.entity] if buyer.entity in taken else True)
+                c.allocated_gw = c.scheduled_gw(q) if c.take_optional else c.binding_gw(q)
         self._tranche_decisions(views)
         self._refinance(views)
         # money raised now is there when this quarter's dues are settled
@@ -403,7 +443,7 @@ class AIFinanceModel(mesa.Model):
             floor = borrower.spec.builder.min_cash if borrower.spec.builder else 0.0
             if v.cash - floor >= loan.principal:
                 continue  # repaid from cash at maturity
-            dta = v.debt / v.total_assets if v.total_assets > 0 else 1.0
+            dta = self.leverage(borrower, lender, 0.0)
             ok, spread = lending_decision(lender.spec.lender, dta, 0.0, views[lender.holder].cash, self.market.sentiment)
             if ok:
                 loan.end = q + lender.spec.lender.tenor_quarters
@@ -487,9 +527,9 @@ class AIFinanceModel(mesa.Model):
         for d in decisions:
             if isinstance(d, StartBuild):
                 co = self._company(d.entity)
-                cost = d.gw * w.capex_per_gw
                 co.fleet.builds.append(Build(self.quarter, self.quarter + w.build_lead_quarters, d.gw,
-                                             cost * (1 - w.hardware_share), 0.0, cost * w.hardware_share, d.tied_to))
+                                             d.shell_gw * w.capex_per_gw * (1 - w.hardware_share), 0.0,
+                                             d.gw * w.capex_per_gw * w.hardware_share, d.tied_to, d.shell_gw))
         for co in self.companies:
             if co.alive and co.fleet.builds:
                 self._progress_builds(co)
@@ -534,13 +574,15 @@ class AIFinanceModel(mesa.Model):
                 led.transfer(co.holder, self.external, shell_part, Account.CONSTRUCTION_IN_PROGRESS, Account.REVENUE, "construction")
                 b.shell_paid += shell_part
                 co.flows.capex += shell_part
-            if hardware_part > 0:
-                self._buy_hardware(co, hardware_part)
-                led.move(co.holder, Account.DC_SHELLS, Account.CONSTRUCTION_IN_PROGRESS, b.shell_paid, "shell completed")
-                co.fleet.shell_gw += b.gw
+            if b.complete <= q:
+                if hardware_part > 0:
+                    self._buy_hardware(co, hardware_part)
+                    co.fleet.vintages.append(Vintage(q, b.gw, hardware_part, hardware_part, w.hardware_life_quarters))
+                    co.flows.capex += hardware_part
+                if b.shell_paid > 0:
+                    led.move(co.holder, Account.DC_SHELLS, Account.CONSTRUCTION_IN_PROGRESS, b.shell_paid, "shell completed")
+                co.fleet.shell_gw += b.shell_gw
                 co.fleet.shell_book += b.shell_paid
-                co.fleet.vintages.append(Vintage(q, b.gw, hardware_part, hardware_part, w.hardware_life_quarters))
-                co.flows.capex += hardware_part
                 done.append(b)
         co.fleet.builds = [b for b in co.fleet.builds if b not in done]
 
@@ -557,16 +599,13 @@ class AIFinanceModel(mesa.Model):
             self.ledger.transfer(co.holder, self.external, rest, Account.HARDWARE, Account.REVENUE, "servers, memory, networking")
 
     def _build_tie(self, co: Company) -> int | None:
-        _gw, tied = self.contracted_gw(co.holder, self.quarter + self.config.world.build_lead_quarters)
-        return tied
+        return self.capacity_commitments(co.holder, self.quarter + self.config.world.build_lead_quarters).tied_to
 
     def _borrow(self, co: Company, spec: BuilderParams, amount: float, tied_to: int | None) -> bool:
         lender = self._company(spec.lender)
         if not lender.alive:
             return False
-        assets = self.total_assets(co.holder)
-        debt = self.ledger.balance(co.holder, Account.DEBT)
-        dta_after = (debt + amount) / (assets + amount) if assets + amount > 0 else 1.0
+        dta_after = self.leverage(co, lender, amount)
         ok, spread = lending_decision(lender.spec.lender, dta_after, amount, lender.cash(), self.market.sentiment)
         ok = ok and dta_after <= spec.max_debt_to_assets
         if not ok:
@@ -591,27 +630,48 @@ class AIFinanceModel(mesa.Model):
         self.book.add(bond)
         self.ledger.transfer(self.external, gov.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{bond.id}: Treasury issue")
 
-    def borrowing_room(self, holder: int, spec: BuilderParams) -> float:
-        """New debt a builder could take before reaching its debt-to-assets ceiling."""
-        assets = self.total_assets(holder)
-        debt = self.ledger.balance(holder, Account.DEBT)
-        cap = min(spec.max_debt_to_assets, self._company(spec.lender).spec.lender.max_borrower_debt_to_assets)
-        return max(0.0, (cap * assets - debt) / (1 - cap))
+    def leverage(self, borrower: Company, lender: Company, new_debt: float) -> float:
+        """The borrower's leverage as this lender counts it, after ``new_debt`` (spent on assets)."""
+        backlog = sum(c.remaining_value(self.quarter + 1) for c in self.book.of_kind(ComputeContract)
+                      if c.to_party == borrower.holder and c.state in LIVE)
+        return credit_leverage(self.ledger.balance(borrower.holder, Account.DEBT) + new_debt,
+                               self.total_assets(borrower.holder) + new_debt, backlog,
+                               lender.spec.lender.backlog_advance_rate)
 
-    def contracted_gw(self, seller: int, q: int) -> tuple[float, int | None]:
-        """GW a seller must have available in quarter ``q`` under rental contracts, and the main buyer's lab."""
-        total = 0.0
-        by_buyer: dict[int, float] = {}
+    def borrowing_room(self, holder: int, spec: BuilderParams) -> float:
+        """New debt a builder could take before reaching its leverage ceiling."""
+        lender = self._company(spec.lender)
+        co = self.by_holder[holder]
+        cap = min(spec.max_debt_to_assets, lender.spec.lender.max_borrower_debt_to_assets)
+        debt = self.ledger.balance(holder, Account.DEBT)
+        base = debt / max(self.leverage(co, lender, 0.0), 1e-12) if debt > 0 else (
+            self.total_assets(holder) + lender.spec.lender.backlog_advance_rate * sum(
+                c.remaining_value(self.quarter + 1) for c in self.book.of_kind(ComputeContract)
+                if c.to_party == holder and c.state in LIVE))
+        return max(0.0, (cap * base - debt) / (1 - cap))
+
+    def capacity_commitments(self, holder: int, q: int) -> Commitments:
+        """GW a holder must deliver and will receive in quarter ``q`` under its contracts, and the lab they serve most."""
+        out = Commitments()
+        by_lab: dict[int, float] = {}
         for c in self.book.of_kind(ComputeContract):
-            if c.to_party == seller and c.payment == "rental" and c.state in LIVE:
-                gw = c.scheduled_gw(q)
-                total += gw
+            if c.state not in LIVE or c.payment == "purchase" or holder not in (c.to_party, c.from_party):
+                continue
+            gw = c.scheduled_gw(q)
+            if c.to_party == holder:
+                if c.payment == "lease":
+                    out.lease_out += gw
+                else:
+                    out.rent_out += gw
                 lab = c.tied_to if c.tied_to is not None else c.from_party
-                by_buyer[lab] = by_buyer.get(lab, 0.0) + gw
-        tied = max(by_buyer, key=lambda k: (by_buyer[k], -k)) if by_buyer else None
-        if tied is not None and self.by_holder[tied].spec.lab is None:
-            tied = None
-        return total, tied
+                by_lab[lab] = by_lab.get(lab, 0.0) + gw
+            elif c.payment == "lease":
+                out.lease_in += gw
+            else:
+                out.rent_in += gw
+        tied = max(by_lab, key=lambda k: (by_lab[k], -k)) if by_lab else None
+        out.tied_to = tied if tied is not None and self.by_holder[tied].spec.lab is not None else None
+        return out
 
     # 6 ------------------------------------------------------------------
     def resolve_defaults(self) -> None:

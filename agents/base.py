@@ -51,6 +51,7 @@ class Flows:
     capex: float = 0.0
     ai_revenue: float = 0.0
     compute_gw: float = 0.0
+    rented_in_gw: float = 0.0
     equity_raised: float = 0.0
 
 

@@ -9,10 +9,11 @@ from agents.base import Company, View
 
 @dataclass(frozen=True)
 class StartBuild:
-    """Start building ``gw`` of capacity, due after the lead time."""
+    """Start building ``gw`` of hardware and ``shell_gw`` of shells, due after the lead time."""
 
     entity: str
     gw: float
+    shell_gw: float
     tied_to: int | None
 
 
@@ -24,34 +25,35 @@ def capacity_gap(needed_gw: float, installed_gw: float, pipeline_gw: float, reti
     return max(0.0, needed_gw - (installed_gw - retiring_gw + pipeline_gw))
 
 
-def build_budget(view: View, min_cash: float, borrow_room: float, quarterly_capex_per_gw: float) -> float:
-    """How many GW a builder can start: cash above its floor plus the debt lenders may allow."""
-    if quarterly_capex_per_gw <= 0:
-        return float("inf")
-    return max(0.0, (view.cash - min_cash + borrow_room) / quarterly_capex_per_gw)
+def build_budget(view: View, min_cash: float, borrow_room: float) -> float:
+    """What a builder can spend on new builds: cash above its floor plus the debt lenders may allow."""
+    return max(0.0, view.cash - min_cash + borrow_room)
 
 
 class Builder(Company):
     """A company that builds and rents out data-centre capacity."""
 
     def decide(self, view: View) -> list:
-        """Start builds for the capacity gap the lead time from now, within the financing budget."""
+        """Start builds for the hardware and shell gaps a lead time from now, within the financing budget."""
         m = self.model
         spec = self.spec.builder
-        lead = m.config.world.build_lead_quarters
+        w = m.config.world
+        lead = w.build_lead_quarters
         horizon = view.quarter + lead
-        contracted, tied = m.contracted_gw(self.holder, horizon)
-        spot = spec.spot_share * m.market.spot_demand_gw * (1 + max(0.0, m.market.demand_growth_q)) ** lead
-        needed = contracted + spec.own_use_gw + spot
+        need = m.capacity_commitments(self.holder, horizon)
+        spot = spec.spot_share * m.market.spot_demand_gw * (1 + max(0.0, m.market.demand_growth_q)) ** lead if spec.sells_spot else 0.0
+        compute = max(0.0, need.rent_out + spec.own_use_gw + spot - need.rent_in)
         fleet = self.fleet
-        gap = capacity_gap(needed, fleet.hardware_gw, fleet.pipeline_gw(), fleet.retiring_gw(view.quarter, horizon))
-        if gap <= 1e-6:
+        hw_gap = capacity_gap(compute, fleet.hardware_gw, fleet.pipeline_gw(), fleet.retiring_gw(view.quarter, horizon))
+        shell_gap = capacity_gap(compute + need.lease_out - need.lease_in, fleet.shell_gw, fleet.pipeline_shell_gw(), 0.0)
+        cost = w.capex_per_gw * (hw_gap * w.hardware_share + shell_gap * (1 - w.hardware_share))
+        if cost <= 1e-6:
             return []
-        room = m.borrowing_room(self.holder, spec)
-        total_per_gw = m.config.world.capex_per_gw
-        budget = build_budget(view, spec.min_cash, room, total_per_gw)
-        gw = min(gap, budget)
-        return [StartBuild(self.entity, gw, tied)] if gw > 1e-6 else []
+        budget = build_budget(view, spec.min_cash, m.borrowing_room(self.holder, spec))
+        scale = min(1.0, budget / cost)
+        if scale * cost <= 1e-6:
+            return []
+        return [StartBuild(self.entity, hw_gap * scale, shell_gap * scale, need.tied_to)]
 
 
 class Hyperscaler(Builder):

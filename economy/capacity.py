@@ -27,7 +27,12 @@ class Vintage:
 
 @dataclass(slots=True)
 class Build:
-    """Capacity under construction: shell cost paid as it goes, hardware on completion."""
+    """Capacity under construction: shell cost paid as it goes, hardware on completion.
+
+    ``shell_gw`` of buildings and power and ``gw`` of hardware; either may be zero (a
+    developer leasing out powered shells builds no hardware; a cloud filling a leased
+    shell builds no building).
+    """
 
     started: int
     complete: int
@@ -36,6 +41,7 @@ class Build:
     shell_paid: float
     hardware_cost: float
     tied_to: int | None = None
+    shell_gw: float = 0.0
 
 
 @dataclass
@@ -47,6 +53,10 @@ class Fleet:
     shell_book: float = 0.0
     shell_life: int = 48
     builds: list[Build] = field(default_factory=list)
+    leased_in_gw: float = 0.0
+    """Shell space this holder rents from others this quarter."""
+    leased_out_gw: float = 0.0
+    """Own shell space let to others this quarter."""
 
     @property
     def hardware_gw(self) -> float:
@@ -60,12 +70,16 @@ class Fleet:
 
     @property
     def capacity_gw(self) -> float:
-        """GW that can serve compute: hardware housed in shells."""
-        return min(self.hardware_gw, self.shell_gw) if self.shell_gw > 0 else 0.0
+        """GW that can serve compute: hardware housed in own shells not let out, or in leased ones."""
+        return max(0.0, min(self.hardware_gw, self.shell_gw - self.leased_out_gw + self.leased_in_gw))
 
     def pipeline_gw(self, by: int | None = None) -> float:
-        """GW under construction (completing by quarter ``by`` if given)."""
+        """GW of hardware under construction (completing by quarter ``by`` if given)."""
         return sum(b.gw for b in self.builds if by is None or b.complete <= by)
+
+    def pipeline_shell_gw(self) -> float:
+        """GW of shells under construction."""
+        return sum(b.shell_gw for b in self.builds)
 
     def retiring_gw(self, q_from: int, q_to: int) -> float:
         """GW of hardware reaching end of life in quarters ``q_from..q_to``."""

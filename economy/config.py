@@ -116,6 +116,7 @@ class Build(Strict):
     gw: PositiveMoney
     complete: QuarterLabel
     spent: Money = 0.0
+    hardware: bool = True
 
 
 class World(Strict):
@@ -158,9 +159,10 @@ class Opening(Strict):
 
 
 class Capacity(Strict):
-    """Data-centre capacity owned at the start."""
+    """Data-centre capacity owned at the start: ``gw`` of shells, with as much hardware unless ``hardware_gw`` says otherwise."""
 
     gw: Money = 0.0
+    hardware_gw: Money | None = None
     hardware_book: Money = 0.0
     shell_book: Money = 0.0
     hardware_age_quarters: Annotated[int, Field(ge=0, le=60)] = 0
@@ -235,6 +237,7 @@ class LenderParams(Strict):
     max_borrower_debt_to_assets: Annotated[float, Field(gt=0, le=1)] = 0.7
     max_exposure_share: Share = 0.25
     tenor_quarters: Annotated[int, Field(ge=1, le=160)] = 20
+    backlog_advance_rate: Share = 0.5
 
 
 class GovernmentParams(Strict):
@@ -295,7 +298,7 @@ class ComputeSpec(_Contract):
     kind: Literal["compute"]
     buyer: EntityId
     seller: EntityId
-    payment: Literal["rental", "purchase"] = "rental"
+    payment: Literal["rental", "purchase", "lease"] = "rental"
     total_value: PositiveMoney
     gw: PositiveMoney
     start: QuarterLabel

@@ -90,12 +90,14 @@ class DueContext:
 # ------------------------------------------------------------------------------ compute
 @dataclass(eq=False)
 class ComputeContract(Contract):
-    """Take-or-pay compute: rental (seller builds, buyer pays per GW-quarter) or purchase.
+    """Take-or-pay capacity: a compute rental, a powered-shell lease, or a systems purchase.
 
-    ``from_party`` is the buyer, ``to_party`` the seller. For a rental, the schedule
-    ramps linearly over ``ramp`` quarters to ``gw`` and the price per GW-quarter is
-    the remaining value spread over the remaining scheduled GW-quarters. For a
-    purchase, ``gw`` is delivered in equal parts over the term and paid on delivery.
+    ``from_party`` is the buyer, ``to_party`` the seller. For a rental (the seller
+    builds and runs the hardware) or a lease (the seller builds shells and power, the
+    buyer brings the hardware), the schedule ramps linearly over ``ramp`` quarters to
+    ``gw`` and the price per GW-quarter is the remaining value spread over the
+    remaining scheduled GW-quarters. For a purchase, ``gw`` is delivered in equal
+    parts over the term and paid on delivery.
     """
 
     payment: str = "rental"
@@ -142,7 +144,7 @@ class ComputeContract(Contract):
         first = max(q, self.start)
         if first > self.end:
             return 0.0
-        ramp_end = self.start + self.ramp - 1 if self.payment == "rental" else self.start - 1
+        ramp_end = self.start + self.ramp - 1 if self.payment != "purchase" else self.start - 1
         ramping = sum(self.scheduled_gw(t) for t in range(first, min(ramp_end, self.end) + 1))
         flat_from = max(first, ramp_end + 1)
         return self.price * (ramping + self.scheduled_gw(flat_from) * max(0, self.end - flat_from + 1))
@@ -155,7 +157,7 @@ class ComputeContract(Contract):
             return [Obligation(self, self.from_party, self.to_party, self.allocated_gw * self.price,
                                Account.HARDWARE, Account.REVENUE, "systems purchase")]
         return [Obligation(self, self.from_party, self.to_party, self.allocated_gw * self.price,
-                           Account.COMPUTE_COST, Account.REVENUE, "compute rental")]
+                           Account.COMPUTE_COST, Account.REVENUE, "shell lease" if self.payment == "lease" else "compute rental")]
 
     def settled(self, q: int, obligations: list[Obligation]) -> None:
         """Count delivery; a purchase is delivered in proportion to what was paid."""
