@@ -71,21 +71,14 @@ def write_results(model, out: Path) -> dict:
     from analysis.figures import save_standard_figures
     from analysis.results import load_results
     from analysis.summary import summarize
-    from economy.records import BALANCE_SHEET_COLUMNS, SYSTEM_COLUMNS
+    from economy.records import frames
 
     fmt = "%.10g"
-    balance = pd.DataFrame(model.recorder.balance_rows, columns=BALANCE_SHEET_COLUMNS)
-    system = pd.DataFrame(model.recorder.system_rows, columns=SYSTEM_COLUMNS)
-    flows = pd.DataFrame(model.flow_rows, columns=["quarter", "contract_id", "kind", "payer", "payee", "due", "paid"])
-    contracts = pd.DataFrame(model.recorder.contract_rows())
-    events = pd.DataFrame(model.events, columns=["quarter", "kind", "entity", "counterparty", "amount", "text"])
-    cascade = pd.DataFrame(model.cascade, columns=["quarter", "round", "entity", "caused_by", "channel", "amount"])
-    losses = pd.DataFrame(model.losses, columns=["quarter", "holder", "source", "kind", "amount"])
-    for name, df in (("balance_sheets", balance), ("system", system), ("contract_flows", flows), ("contracts", contracts),
-                     ("events", events), ("cascade", cascade), ("losses", losses)):
+    tables = frames(model)
+    for name, df in tables.items():
         df.to_csv(out / f"{name}.csv", index=False, float_format=fmt, lineterminator="\n")
     labs = [co.entity for co in model.companies if co.role == "lab"]
-    summary = summarize(balance, system, events, cascade, losses, labs)
+    summary = summarize(tables, labs)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     resolved = {"code_version": code_version(), **model.config.model_dump(mode="json", by_alias=True)}
     (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")

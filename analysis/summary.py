@@ -39,9 +39,15 @@ def lab_figures(balance_sheets: pd.DataFrame, entity: str, opening: str) -> dict
     }
 
 
-def summarize(balance_sheets: pd.DataFrame, system: pd.DataFrame, events: pd.DataFrame, cascade: pd.DataFrame,
-              losses: pd.DataFrame, labs: list[str]) -> dict:
-    """The headline figures of a run, as plain JSON-ready values."""
+def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
+    """The headline figures of a run, as plain JSON-ready values.
+
+    Args:
+        tables: The run's tables (``balance_sheets``, ``system``, ``cascade``, ``losses``).
+        labs: Entity ids of the labs to report on.
+    """
+    balance_sheets, system = tables["balance_sheets"], tables["system"]
+    cascade, losses = tables["cascade"], tables["losses"]
     opening = str(system.quarter.iloc[0])
     last = balance_sheets[balance_sheets.quarter.astype(str) == str(system.quarter.iloc[-1])]
     defaulted = sorted(last.loc[last.status == "defaulted", "entity"])
@@ -82,3 +88,28 @@ def _clean(value):
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
+
+
+def run_metrics(summary: dict, lab: str = "openai") -> dict[str, float | int | bool | None]:
+    """The per-run figures a parameter study keeps, flat (one column each)."""
+    lab_figs = summary.get("labs", {}).get(lab, {})
+    out: dict[str, float | int | bool | None] = {
+        "defaults": summary["defaults"],
+        "first_default_quarter": summary["first_default_quarter"],
+        "systemic_event": summary["systemic_event"],
+        "total_losses": summary["total_losses"],
+        "fiscal_cost": summary["fiscal_cost"],
+        "rescues": len(summary["rescued"]),
+        "peak_partner_debt": summary["peak_partner_debt"],
+        f"{lab}_cumulative_burn_2026_2029": lab_figs.get("cumulative_burn_2026_2029"),
+        f"{lab}_first_profitable_year": lab_figs.get("first_profitable_year"),
+        "ai_capex_share_gdp_peak": summary["ai_capex_share_gdp_peak"],
+        "ai_capex_share_gdp_trough": summary["ai_capex_share_gdp_trough"],
+        "ai_market_value_peak_to_trough": summary["ai_market_value_peak_to_trough"],
+    }
+    for channel in CHANNELS:
+        out[f"losses_{channel}"] = summary["losses_by_channel"].get(channel, 0.0)
+    return out
+
+
+CHANNELS = ("payment", "equity", "collateral", "credit", "confidence", "demand", "fundamental")

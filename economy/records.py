@@ -36,6 +36,11 @@ BALANCE_SHEET_COLUMNS = (
     + ["total_liabilities", "equity"] + list(FLOW_COLUMNS)
     + ["net_income", "capex", "equity_raised", "free_cash_flow", "market_value", "capacity_gw", "backlog"]
 )
+CONTRACT_FLOW_COLUMNS = ["quarter", "contract_id", "kind", "payer", "payee", "due", "paid"]
+CONTRACT_COLUMNS = ["contract_id", "kind", "from_party", "to_party", "amount", "start", "end", "state", "ended", "tied_to", "source"]
+EVENT_COLUMNS = ["quarter", "kind", "entity", "counterparty", "amount", "text"]
+CASCADE_COLUMNS = ["quarter", "round", "entity", "caused_by", "channel", "amount"]
+LOSS_COLUMNS = ["quarter", "holder", "source", "kind", "amount"]
 SYSTEM_COLUMNS = [
     "quarter", "ai_demand", "demand_regime", "gpu_price_index", "resale_factor", "policy_rate_annual", "sentiment",
     "partner_debt", "openai_partner_debt", "ai_capex", "ai_capex_share_gdp", "defaults", "fiscal_cost", "total_cash",
@@ -137,3 +142,18 @@ class Recorder:
                 "tied_to": m.ledger.names[c.tied_to] if c.tied_to is not None else "", "source": c.source,
             })
         return rows
+
+
+def frames(model: AIFinanceModel) -> dict:
+    """Every table of a run as pandas DataFrames, keyed by file name without ``.csv``."""
+    import pandas as pd
+
+    return {
+        "balance_sheets": pd.DataFrame(model.recorder.balance_rows, columns=BALANCE_SHEET_COLUMNS),
+        "system": pd.DataFrame(model.recorder.system_rows, columns=SYSTEM_COLUMNS),
+        "contract_flows": pd.DataFrame(model.flow_rows, columns=CONTRACT_FLOW_COLUMNS),
+        "contracts": pd.DataFrame(model.recorder.contract_rows(), columns=CONTRACT_COLUMNS),
+        "events": pd.DataFrame(model.events, columns=EVENT_COLUMNS),
+        "cascade": pd.DataFrame(model.cascade, columns=CASCADE_COLUMNS),
+        "losses": pd.DataFrame(model.losses, columns=LOSS_COLUMNS),
+    }
