@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
@@ -21,7 +22,7 @@ from agents.government import rescue_decision
 from agents.lab import CutCosts, RaiseFunding, TakeDeliveries, health_score
 from agents.lender import credit_leverage, lending_decision
 from economy.capacity import Build, Vintage
-from economy.config import BuilderParams, Config, load_config
+from economy.config import BuilderParams, Config, load_config, with_overrides
 from economy.contracts import (
     LIVE,
     Backstop,
@@ -66,11 +67,21 @@ class AIFinanceModel(mesa.Model):
         config: A validated :class:`Config`, or the path of a YAML config.
         seed: The run's seed (overrides the config's ``run.seed``).
         quarters: Run length (overrides ``run.quarters``).
+        overrides: Values changed by config path, e.g. ``{"world.gpu.decline_annual": 0.3}``
+            (see :func:`economy.config.with_overrides`); lets ``mesa.batch_run`` vary them.
     """
 
-    def __init__(self, config: Config | str | Path = BASELINE, seed: int | None = None, quarters: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Config | str | Path = BASELINE,
+        seed: int | None = None,
+        quarters: int | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
         """Build the opening state: ledger holders, agents, contracts, capacity."""
         cfg = config if isinstance(config, Config) else load_config(config)
+        if overrides:
+            cfg = with_overrides(cfg, overrides)
         cfg = cfg.with_run(seed=seed, quarters=quarters)
         super().__init__(seed=int(cfg.run.seed))
         self.config = cfg
