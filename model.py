@@ -16,13 +16,26 @@ import mesa
 import numpy as np
 
 from agents import ROLE_CLASSES, Company, Status
+from agents.base import annual_growth
 from agents.builder import Builder, StartBuild
 from agents.chipmaker import ChipMaker, release_tranche
 from agents.government import rescue_decision
-from agents.lab import CutCosts, RaiseFunding, TakeDeliveries, health_score
+from agents.lab import (
+    Cancel,
+    CutCosts,
+    ListShares,
+    RaiseFunding,
+    Renegotiate,
+    SignCompute,
+    TakeDeliveries,
+    health_score,
+    round_take_up,
+)
 from agents.lender import credit_leverage, lending_decision
 from economy.capacity import Build, Vintage
+from economy.competition import OTHERS, Competition, CompetitionParams
 from economy.config import BuilderParams, Config, load_config, with_overrides
+from economy.channels import Channel, ChannelLog
 from economy.contracts import (
     LIVE,
     Backstop,
@@ -37,7 +50,8 @@ from economy.contracts import (
     State,
     Warrant,
 )
-from economy.ledger import ASSETS, LIABILITIES, Account, AccountingError, Ledger
+from economy.defaults import DefaultResolver, what_if_losses
+from economy.ledger import ASSETS, EXPENSES, INCOME, LIABILITIES, Account, AccountingError, Ledger
 from economy.markets import WorldProcess
 from economy.opening import build_contracts, opening_vintages
 from economy.records import Recorder
@@ -92,13 +106,19 @@ class AIFinanceModel(mesa.Model):
         self.cascade: list[dict] = []
         self.flow_rows: list[dict] = []
         self.fiscal_cost = 0.0
+        self.channels = ChannelLog()
+        self.fire_sellers: list[str] = []
+        self.what_if = False
+        self.extra_obligations: list[Obligation] = []
         self.losses: list[dict] = []
         self.new_defaults = 0
         self.obligations: list[Obligation] = []
         self.shortfall: dict[int, float] = {}
         self.ledger = Ledger(keep_journal=False)
-        world_seed, = np.random.SeedSequence(int(cfg.run.seed)).spawn(1)
+        # exogenous draws on their own streams, so scenarios that differ in a lever see the same shocks
+        world_seed, competition_seed = np.random.SeedSequence(int(cfg.run.seed)).spawn(2)
         self.world = WorldProcess(cfg.world, self.origin, np.random.default_rng(world_seed))
+        self._competition_rng = np.random.default_rng(competition_seed)
         self._statements: list[list[float]] = []
 
         self.companies: list[Company] = []
@@ -112,6 +132,12 @@ class AIFinanceModel(mesa.Model):
         self.index = index
         self.by_holder: dict[int, Company] = {c.holder: c for c in self.companies}
         self.book = build_contracts(cfg, index)
+        d = cfg.world.demand
+        shares = {co.holder: co.spec.lab.market_share for co in self.companies if co.spec.lab}
+        shares[OTHERS] = d.others_share
+        self.competition = Competition(shares, CompetitionParams(d.share_inertia, d.capability_growth_quarterly,
+                                                                 d.capability_exponent, d.price_elasticity,
+                                                                 d.capability_noise), self._competition_rng)
         self._open_balances()
         self.initial_cash = self.ledger.total_cash()
         self._calibrate_valuation()
@@ -197,6 +223,14 @@ class AIFinanceModel(mesa.Model):
         """Demand, rates and compute price move; contracts that start become active."""
         util = self._utilisation
         self.market = self.world.advance(self.quarter, util)
+        labs = [co for co in self.companies if co.spec.lab]
+        self.competition.advance(
+            {co.holder: co.flows.compute_gw for co in labs if co.alive},
+            {co.holder: self._reach(co) for co in labs},
+            {co.holder: co.spec.lab.price for co in labs},
+        )
+        self.channels.new_quarter()
+        self.fire_sellers = []
         for c in self.book.contracts:
             if c.state is State.PENDING and c.start <= self.quarter:
                 c.state = State.ACTIVE
@@ -236,6 +270,21 @@ class AIFinanceModel(mesa.Model):
         for c in self.book.of_kind(RevenueShare):
             c.base = self.by_holder[c.from_party].flows.ai_revenue
 
+    def own_use(self, co: Company, q: int) -> float:
+        """GW a builder keeps for its own business in quarter ``q`` (Copilot, ads ranking, Gemini), growing as configured."""
+        spec = co.spec.builder
+        return spec.own_use_gw * (1.0 + spec.own_use_growth_annual) ** (q / 4.0)
+
+    def _reach(self, co: Company) -> float:
+        """The scenario's multiplier on a lab's distribution reach this quarter (0 once it has failed)."""
+        if not co.alive:
+            return 0.0
+        mult = 1.0
+        for step in co.spec.lab.reach_path:
+            if quarter_index(step.from_quarter, self.origin) <= self.quarter:
+                mult = step.multiplier
+        return mult
+
     def _owe_outside(self, holder: int, amount: float, label: str) -> None:
         """An operating cost owed to the external sector, paid in the settlement phase with everything else."""
         if amount > 0:
@@ -271,7 +320,7 @@ class AIFinanceModel(mesa.Model):
         for co in self.companies:  # compute rentals from own capacity
             if not co.alive or co.spec.builder is None:
                 continue
-            left = max(0.0, co.fleet.capacity_gw - co.spec.builder.own_use_gw)
+            left = max(0.0, co.fleet.capacity_gw - self.own_use(co, q))
             for c in sorted(by_seller.get(co.holder, []), key=lambda k: (k.start, k.id)):
                 if c.payment == "rental":
                     c.allocated_gw = min(left, c.scheduled_gw(q))
@@ -285,7 +334,8 @@ class AIFinanceModel(mesa.Model):
             spec = co.spec.builder
             left = free[co.holder] + co.flows.rented_in_gw
             spot = min(left, spec.spot_share * m.spot_demand_gw) if spec.sells_spot else 0.0
-            rev = spot * spec.spot_utilisation * gpu.rent_per_gw_quarter * m.price_index
+            rent = gpu.rent_per_gw_quarter * m.price_index * co.fleet.obsolescence(q, gpu.decline_annual)
+            rev = spot * spec.spot_utilisation * rent
             if rev > 0:
                 self.ledger.transfer(self.external, co.holder, rev, Account.COMPUTE_COST, Account.REVENUE, "spot compute rental")
             idle = max(0.0, free[co.holder] - spot)
@@ -293,7 +343,7 @@ class AIFinanceModel(mesa.Model):
             rented += co.fleet.capacity_gw - idle
             for b in self.book.of_kind(Backstop):
                 if b.to_party == co.holder:
-                    b.idle_value = idle * gpu.rent_per_gw_quarter * m.price_index
+                    b.idle_value = idle * rent
         self._rented_share = rented / total if total > 0 else 1.0
 
     @property
@@ -303,11 +353,12 @@ class AIFinanceModel(mesa.Model):
     def _operate_lab(self, co: Company, demand_q: float) -> None:
         led, q, p = self.ledger, self.quarter, co.spec.lab
         ext, h = self.external, co.holder
-        compute = co.fleet.hardware_gw + sum(
-            c.allocated_gw for c in self.book.of_kind(ComputeContract) if c.from_party == h and c.payment == "rental"
-        )
+        rented = sum(c.allocated_gw for c in self.book.of_kind(ComputeContract) if c.from_party == h and c.payment == "rental")
+        # a cloud's own model business (Gemini) runs on the capacity it keeps for its own use
+        own = min(co.fleet.capacity_gw, self.own_use(co, q)) if co.spec.builder else co.fleet.hardware_gw
+        compute = own + rented
         co.flows.compute_gw = compute
-        revenue = min(p.market_share * demand_q, compute * p.revenue_per_gw_quarter_max)
+        revenue = min(self.competition.shares[h] * demand_q, compute * p.revenue_per_gw_quarter_max)
         co.flows.ai_revenue = revenue
         co.ai_revenue_hist.append(revenue)
         if revenue > 0:
@@ -317,11 +368,15 @@ class AIFinanceModel(mesa.Model):
         sbc = p.sbc_quarterly * co.cost_factor
         if sbc > 0:
             led.move(h, Account.OPEX, Account.PAID_IN_CAPITAL, sbc, "stock-based pay")
+            co.flows.stock_pay += sbc
 
     def _chip_sale(self, buyer: int, chipmaker: Company, amount: float, memo: str) -> None:
-        """A chip sale: the buyer's spend is the chipmaker's revenue; its cost of goods goes outside."""
+        """A chip sale: the buyer's spend is the chipmaker's revenue; its cost of goods goes outside.
+
+        A builder's chips are work in progress until the capacity they go into is finished.
+        """
         led = self.ledger
-        debit = Account.OPEX if buyer == self.external else Account.HARDWARE
+        debit = Account.OPEX if buyer == self.external else Account.CONSTRUCTION_IN_PROGRESS
         led.transfer(buyer, chipmaker.holder, amount, debit, Account.REVENUE, memo)
         led.transfer(chipmaker.holder, self.external, amount * (1 - chipmaker.spec.chips.gross_margin),
                      Account.OPEX, Account.REVENUE, "cost of chips sold")
@@ -347,11 +402,90 @@ class AIFinanceModel(mesa.Model):
                 c.allocated_gw = c.scheduled_gw(q) if c.take_optional else c.binding_gw(q)
         self._tranche_decisions(views)
         self._refinance(views)
-        # money raised now is there when this quarter's dues are settled
+        # money raised and contracts signed now count when this quarter's dues are settled
+        self.extra_obligations: list[Obligation] = []
         for d in decisions:
             if isinstance(d, RaiseFunding):
                 self._funding_round(d)
+            elif isinstance(d, SignCompute):
+                self._sign_compute(d)
+            elif isinstance(d, Renegotiate):
+                self._renegotiate(d)
+            elif isinstance(d, Cancel):
+                self._cancel(d)
+            elif isinstance(d, ListShares):
+                self._list_shares(d)
         return decisions
+
+    def contracted_compute(self, lab: int, q: int) -> float:
+        """GW a lab will have in quarter ``q``: rentals scheduled then, and hardware it owns or is buying."""
+        co = self.by_holder[lab]
+        gw = co.fleet.hardware_gw - co.fleet.retiring_gw(self.quarter, q)
+        for c in self.book.of_kind(ComputeContract):
+            if c.from_party != lab or c.state not in LIVE:
+                continue
+            if c.payment == "rental":
+                gw += c.scheduled_gw(q)
+            elif c.payment == "purchase":
+                gw += sum(c.binding_gw(t) for t in range(self.quarter, min(q, c.end) + 1))
+        return gw
+
+    def not_started(self, buyer: int, q: int) -> list[tuple[str, float, bool]]:
+        """A buyer's rentals that have not started: ``(id, remaining value, already renegotiated)``."""
+        return [(c.id, c.remaining_value(c.start), c.state is State.RENEGOTIATED) for c in self.book.of_kind(ComputeContract)
+                if c.from_party == buyer and c.payment == "rental" and c.state in LIVE and c.start > q]
+
+    def _sign_compute(self, d: SignCompute) -> None:
+        """The lab contracts new compute from the cloud best able to finance it, if one will accept the lab."""
+        lab = self._company(d.entity)
+        health = self.health(lab, lab.view(self.quarter))
+        sellers = [co for co in self.companies if co.alive and co.spec.builder and co.spec.builder.sells_spot
+                   and co.role in ("hyperscaler", "neocloud") and health >= co.spec.builder.min_buyer_health]
+        if not sellers:
+            self.event("no_seller", lab, None, d.gw, f"no cloud will sell {lab.spec.name} {d.gw:.2f} GW more compute (health {health:.2f})")
+            return
+        seller = max(sellers, key=lambda co: (co.cash() + self.borrowing_room(co.holder, co.spec.builder), co.entity))
+        gpu = self.config.world.gpu
+        price = gpu.rent_per_gw_quarter * gpu.contract_premium * self.market.price_index
+        ramp = 4
+        units = sum(min(1.0, k / (ramp + 1)) for k in range(1, d.quarters + 1)) * d.gw
+        c = ComputeContract(id=f"new-{lab.entity}-{seller.entity}-{self.label}", kind="compute", from_party=lab.holder,
+                            to_party=seller.holder, amount=price * units, start=d.start, end=d.start + d.quarters - 1,
+                            tied_to=lab.holder, payment="rental", gw=d.gw, ramp=ramp, state=State.PENDING,
+                            source="signed in the run")
+        self.book.add(c)
+        self.event("contract_signed", lab, seller, c.amount,
+                   f"{lab.spec.name} contracts {d.gw:.2f} GW from {seller.spec.name} for ${c.amount:.1f}B over {d.quarters} quarters")
+
+    def _renegotiate(self, d: Renegotiate) -> None:
+        c = self.book.by_id[d.contract_id]
+        c.start += d.delay
+        c.end += d.delay
+        c.state = State.RENEGOTIATED
+        buyer, seller = self.by_holder[c.from_party], self.by_holder[c.to_party]
+        self.event("renegotiated", buyer, seller, c.amount,
+                   f"{buyer.spec.name} gets {seller.spec.name} to push {c.id} back {d.delay} quarters")
+
+    def _cancel(self, d: Cancel) -> None:
+        c = self.book.by_id[d.contract_id]
+        penalty = c.termination_penalty * c.remaining_value(max(c.start, self.quarter))
+        buyer, seller = self.by_holder[c.from_party], self.by_holder[c.to_party]
+        if penalty > 0:
+            self.extra_obligations.append(Obligation(c, c.from_party, c.to_party, penalty, Account.OPEX, Account.OTHER_INCOME,
+                                                     "termination penalty"))
+        lost = c.remaining_value(max(c.start, self.quarter))
+        c.close(State.TERMINATED, self.quarter)
+        self.event("cancelled", buyer, seller, penalty,
+                   f"{buyer.spec.name} cancels {c.id}: {seller.spec.name} loses ${lost:.1f}B of backlog, gets a ${penalty:.1f}B penalty")
+
+    def _list_shares(self, d: ListShares) -> None:
+        co = self._company(d.entity)
+        amount = d.share * co.market_value
+        co.listed = True
+        self.ledger.transfer(self.external, co.holder, amount, Account.OTHER_ASSETS, Account.PAID_IN_CAPITAL, f"{co.entity}: IPO")
+        co.flows.equity_raised += amount
+        self.issue_shares_to(co, None, amount)
+        self.event("ipo", co, None, amount, f"{co.spec.name} lists its shares, raising ${amount:.1f}B at ${co.market_value:.0f}B")
 
     def purchase_dues(self, buyer: int, q: int) -> tuple[float, list[tuple[str, float]]]:
         """A buyer's binding compute dues this quarter, and its optional deliveries with their price."""
@@ -401,8 +535,7 @@ class AIFinanceModel(mesa.Model):
     def health(self, co: Company, view) -> float:
         """An investee's health score as investors see it."""
         if co.spec.lab:
-            steady = self.config.world.demand.regimes.get("steady")
-            return health_score(view, co.spec.lab, steady.growth_annual if steady else 0.0)
+            return health_score(view, co.spec.lab, self.world.expected_growth_annual(self.quarter))
         return 1.0 if co.status is Status.HEALTHY else 0.3
 
     def _invest(self, c: InvestmentCommitment, amount: float) -> None:
@@ -481,9 +614,14 @@ class AIFinanceModel(mesa.Model):
                     continue
                 obligations += obs
         self._redeem_credits(obligations)
-        obligations += self.operating_costs
+        obligations += self.operating_costs + self.extra_obligations
         self.obligations = obligations
-        result = settle(led, obligations, self.external + 1)
+        bk = self.config.world.bankruptcy
+        result = settle(led, obligations, self.external + 1, bk.alpha, bk.beta,
+                        contagion=self.config.channels.payment, backer=self.external)
+        for ob in obligations:
+            if ob.paid < ob.amount - 1e-9 and ob.payee in self.by_holder and self.config.channels.payment:
+                self.note_channel(ob.payee, Channel.PAYMENT, ob.amount - ob.paid, led.names[ob.payer])
         by_contract: dict[str, list[Obligation]] = {}
         for ob in obligations:
             if ob.contract is None:
@@ -493,6 +631,9 @@ class AIFinanceModel(mesa.Model):
                                    "payer": led.names[ob.payer], "payee": led.names[ob.payee], "due": ob.amount, "paid": ob.paid})
         for cid, obs in by_contract.items():
             contract = self.book.by_id[cid]
+            obs = [ob for ob in obs if ob.label != "termination penalty"]
+            if not obs:
+                continue
             contract.settled(q, obs)
             if isinstance(contract, ComputeContract) and contract.payment == "purchase":
                 self.deliver_systems(contract, obs)
@@ -548,48 +689,53 @@ class AIFinanceModel(mesa.Model):
     def _funding_round(self, d: RaiseFunding) -> None:
         co = self._company(d.entity)
         sentiment = self.market.sentiment
-        health = self.health(co, co.view(self.quarter))
-        if sentiment < -0.3 or health < 0.2:
+        gap = co.view(self.quarter).ai_revenue_growth_yoy - self.world.expected_growth_annual(self.quarter)
+        amount = d.amount * round_take_up(gap, sentiment)
+        if amount < 0.25 * d.amount:
             self.event("round_failed", co, None, d.amount,
-                       f"{co.spec.name} fails to raise ${d.amount:.1f}B (sentiment {sentiment:+.2f}, health {health:.2f})")
+                       f"{co.spec.name} fails to raise ${d.amount:.1f}B (sentiment {sentiment:+.2f}, growth {gap:+.0%} against expectations)")
+            if sentiment < 0:
+                self.note_channel(co.holder, Channel.CONFIDENCE, d.amount - amount, "market sentiment")
             return
-        co.market_value = max(co.market_value, d.pre_money) if sentiment >= 0 else d.pre_money
-        self.ledger.transfer(self.external, co.holder, d.amount, Account.OTHER_ASSETS, Account.PAID_IN_CAPITAL,
+        co.market_value = d.pre_money
+        self.ledger.transfer(self.external, co.holder, amount, Account.OTHER_ASSETS, Account.PAID_IN_CAPITAL,
                              f"{co.entity}: funding round")
-        co.flows.equity_raised += d.amount
-        self.issue_shares_to(co, None, d.amount)
-        self.event("funding_round", co, None, d.amount,
-                   f"{co.spec.name} raises ${d.amount:.1f}B from outside investors at ${d.pre_money:.0f}B pre-money")
+        co.flows.equity_raised += amount
+        self.issue_shares_to(co, None, amount)
+        self.event("funding_round", co, None, amount,
+                   f"{co.spec.name} raises ${amount:.1f}B of ${d.amount:.1f}B sought from outside investors at ${d.pre_money:.0f}B pre-money")
 
     def _progress_builds(self, co: Company) -> None:
-        """Pay this quarter's shell work; on completion buy the hardware and put it in service."""
+        """Pay this quarter's share of each build (shells to contractors, hardware to chipmakers); finish what is due."""
         led, q, w = self.ledger, self.quarter, self.config.world
         spec = co.spec.builder
-        due_now = 0.0
-        for b in co.fleet.builds:
-            quarters_left = max(1, b.complete - q + 1)
-            due_now += (b.shell_cost - b.shell_paid) / quarters_left + (b.hardware_cost if b.complete <= q else 0.0)
+
+        def instalment(b: Build) -> tuple[float, float]:
+            left = max(1, b.complete - q + 1)
+            return (b.shell_cost - b.shell_paid) / left, (b.hardware_cost - b.hardware_paid) / left
+
+        due_now = sum(sum(instalment(b)) for b in co.fleet.builds)
         min_cash = spec.min_cash if spec else 0.0
         need = due_now + min_cash - co.cash()
         if need > 0 and spec is not None:
             self._borrow(co, spec, need, self._build_tie(co))
         done: list[Build] = []
-        for b in sorted(co.fleet.builds, key=lambda b: b.complete):
-            quarters_left = max(1, b.complete - q + 1)
-            shell_part = (b.shell_cost - b.shell_paid) / quarters_left
-            hardware_part = b.hardware_cost if b.complete <= q else 0.0
+        for b in sorted(co.fleet.builds, key=lambda b: (b.complete, b.started)):
+            shell_part, hardware_part = instalment(b)
             if co.cash() + 1e-9 < shell_part + hardware_part:
                 b.complete += 1  # not funded: the build slips a quarter
                 continue
             if shell_part > 0:
                 led.transfer(co.holder, self.external, shell_part, Account.CONSTRUCTION_IN_PROGRESS, Account.REVENUE, "construction")
                 b.shell_paid += shell_part
-                co.flows.capex += shell_part
+            if hardware_part > 0:
+                self._buy_hardware(co, hardware_part, b.gw * hardware_part / b.hardware_cost, b.tied_to)
+                b.hardware_paid += hardware_part
+            co.flows.capex += shell_part + hardware_part
             if b.complete <= q:
-                if hardware_part > 0:
-                    self._buy_hardware(co, hardware_part)
-                    co.fleet.vintages.append(Vintage(q, b.gw, hardware_part, hardware_part, w.hardware_life_quarters))
-                    co.flows.capex += hardware_part
+                if b.hardware_paid > 0:
+                    led.move(co.holder, Account.HARDWARE, Account.CONSTRUCTION_IN_PROGRESS, b.hardware_paid, "hardware installed")
+                    co.fleet.vintages.append(Vintage(q, b.gw, b.hardware_paid, b.hardware_paid, w.hardware_life_quarters))
                 if b.shell_paid > 0:
                     led.move(co.holder, Account.DC_SHELLS, Account.CONSTRUCTION_IN_PROGRESS, b.shell_paid, "shell completed")
                 co.fleet.shell_gw += b.shell_gw
@@ -597,17 +743,58 @@ class AIFinanceModel(mesa.Model):
                 done.append(b)
         co.fleet.builds = [b for b in co.fleet.builds if b not in done]
 
-    def _buy_hardware(self, co: Company, amount: float) -> None:
-        """Hardware spend is split among chipmakers by their share; the rest goes to outside suppliers."""
+    def _buy_hardware(self, co: Company, amount: float, gw: float, tied_to: int | None) -> None:
+        """Hardware for new capacity: first under the served lab's supply agreements, then by market share.
+
+        Capacity built for a lab with supply agreements uses those chips (OpenAI's
+        deals with Nvidia, AMD and Broadcom); the rest of the spend is split among
+        chipmakers by their share of the market, less the share the lab moves to
+        other chips, and the remainder goes to outside suppliers.
+        """
         rest = amount
-        for chip in self.companies:
+        if tied_to is not None and gw > 0:
+            rest -= self._buy_under_supply_agreements(co, amount, gw, tied_to)
+        generic = rest
+        shares = self._chip_shares(tied_to)
+        for chip, share in shares:
             # a chipmaker building its own data centres pays its own chips at cost, to its outside suppliers
-            if isinstance(chip, ChipMaker) and chip is not co and chip.alive and chip.spec.chips.hardware_share > 0:
-                part = amount * chip.spec.chips.hardware_share
+            if chip is not co:
+                part = generic * share
                 self._chip_sale(co.holder, chip, part, "chips for new capacity")
                 rest -= part
         if rest > money_tol(amount):
-            self.ledger.transfer(co.holder, self.external, rest, Account.HARDWARE, Account.REVENUE, "servers, memory, networking")
+            self.ledger.transfer(co.holder, self.external, rest, Account.CONSTRUCTION_IN_PROGRESS, Account.REVENUE, "servers, memory, networking")
+
+    def _buy_under_supply_agreements(self, co: Company, amount: float, gw: float, lab: int) -> float:
+        """Route the GW built for a lab to its live supply agreements, pro rata to what each has left."""
+        deals = [c for c in self.book.of_kind(ComputeContract) if c.payment == "supply" and c.from_party == lab
+                 and c.live(self.quarter) and c.gw - c.delivered_gw > 1e-9 and self.by_holder[c.to_party].alive
+                 and self.by_holder[c.to_party] is not co]
+        left = sum(c.gw - c.delivered_gw for c in deals)
+        if left <= 0:
+            return 0.0
+        routed = min(gw, left)
+        spent = 0.0
+        for c in deals:
+            part_gw = routed * (c.gw - c.delivered_gw) / left
+            part = amount * part_gw / gw
+            self._chip_sale(co.holder, self.by_holder[c.to_party], part, f"{c.id}: systems for {self.ledger.names[lab]}")
+            c.delivered_gw += part_gw
+            c.delivered_value += part
+            spent += part
+        return spent
+
+    def _chip_shares(self, lab: int | None) -> list[tuple[Company, float]]:
+        """Chipmakers' shares of generic hardware spend, after the served lab's move away from the incumbent."""
+        chips = [(c, c.spec.chips.hardware_share) for c in self.companies
+                 if isinstance(c, ChipMaker) and c.alive and c.spec.chips.hardware_share > 0]
+        shift = self.by_holder[lab].spec.lab.inference_diversification if lab is not None and self.by_holder[lab].spec.lab else 0.0
+        if shift <= 0 or not chips:
+            return chips
+        incumbent = max(chips, key=lambda t: (t[1], t[0].entity))[0]
+        moved = dict(chips)[incumbent] * shift
+        others = sum(s for c, s in chips if c is not incumbent)
+        return [(c, s - moved if c is incumbent else s + moved * s / others if others > 0 else s) for c, s in chips]
 
     def _build_tie(self, co: Company) -> int | None:
         return self.capacity_commitments(co.holder, self.quarter + self.config.world.build_lead_quarters).tied_to
@@ -687,8 +874,6 @@ class AIFinanceModel(mesa.Model):
     # 6 ------------------------------------------------------------------
     def resolve_defaults(self) -> None:
         """Firms that could not pay default unless rescued; repeat until no new default."""
-        from economy.defaults import DefaultResolver
-
         DefaultResolver(self).run(self.shortfall)
 
     # 7 ------------------------------------------------------------------
@@ -700,14 +885,15 @@ class AIFinanceModel(mesa.Model):
         mood = max(0.1, 1.0 + self.market.sentiment)
         for i, co in enumerate(self.companies):
             if co.alive:
-                own[i] = (co.own_multiple * self.fundamental_revenue(co) + getattr(co, "own_fixed", 0.0)) * mood
+                own[i] = (co.own_multiple * self.fundamental_revenue(co) * self.lab_multiple_factor(co)
+                          + getattr(co, "own_fixed", 0.0)) * mood
         values = solve_values(own, self.holdings_matrix())
         for i, co in enumerate(self.companies):
             co.market_value = float(values[i]) if co.alive else 0.0
         marks: dict[int, float] = {}
         for s in self.book.of_kind(EquityStake):
             if s.from_party in self.by_holder:
-                marks[s.from_party] = marks.get(s.from_party, 0.0) + s.fraction * self.by_holder[s.to_party].market_value
+                marks[s.from_party] = marks.get(s.from_party, 0.0) + s.fraction * self.value_for_holders(self.by_holder[s.to_party])
         for h, value in marks.items():
             delta = value - led.balance(h, Account.STAKES)
             if delta:
@@ -729,7 +915,25 @@ class AIFinanceModel(mesa.Model):
         now = sum(co.flows.ai_revenue for co in labs)
         before = sum(co.ai_revenue_hist[-2] for co in labs if len(co.ai_revenue_hist) >= 2)
         growth = now / before - 1.0 if before > 0 else 0.0
-        self.world.update_sentiment(growth, self.new_defaults)
+        self.world.update_sentiment(growth, self.new_defaults if self.config.channels.confidence else 0, self.quarter)
+
+    def lab_multiple_factor(self, co: Company) -> float:
+        """How a lab's revenue multiple moves: with growth against the steady path, and, once listed, down with losses.
+
+        Private investors pay for growth; after an IPO the market also prices the
+        losses (MODEL.md section 6: judged on losses, not on hopes).
+        """
+        if co.role != "lab":
+            return 1.0
+        p = co.spec.lab
+        reference = self.world.expected_growth_annual(self.quarter)
+        growth = annual_growth(co.ai_revenue_hist) if len(co.ai_revenue_hist) >= 2 else reference
+        factor = min(2.0, max(0.2, ((1.0 + growth) / (1.0 + reference)) ** p.multiple_growth_sensitivity))
+        if co.listed:
+            revenue = sum(co.revenue_hist)
+            loss = -sum(co.net_income_hist)
+            factor /= 1.0 + max(0.0, loss / revenue) if revenue > 0 else 1.0
+        return factor
 
     def holdings_matrix(self) -> np.ndarray:
         """Fractions of each company held by each company."""
@@ -760,7 +964,9 @@ class AIFinanceModel(mesa.Model):
         for co in self.companies:
             co.cash_changes.append(co.cash() - getattr(co, "_cash_before", co.cash()))
             co._cash_before = co.cash()
-            co.revenue_hist.append(self._statements[co.holder][Account.REVENUE])
+            st = self._statements[co.holder]
+            co.revenue_hist.append(st[Account.REVENUE])
+            co.net_income_hist.append(sum(st[a] for a in INCOME) - sum(st[a] for a in EXPENSES))
         self.recorder.record_quarter()
 
     def check_invariants(self) -> None:
@@ -811,11 +1017,42 @@ class AIFinanceModel(mesa.Model):
             return 0.0
         return self._statements[holder][account]
 
-    def event(self, kind: str, entity: Company | None, counterparty: Company | None, amount: float, text: str) -> None:
-        """Add a line to the plain-language event log."""
+    def event(self, kind: str, entity: Company | None, counterparty: Company | None, amount: float, text: str,
+              channel: str = "") -> None:
+        """Add a line to the plain-language event log (with the contagion channel it belongs to, if any)."""
         self.events.append({"quarter": self.label, "kind": kind,
                             "entity": entity.entity if entity else "", "counterparty": counterparty.entity if counterparty else "",
-                            "amount": round(amount, 6), "text": f"{self.label}: {text}"})
+                            "amount": round(amount, 6), "channel": channel, "text": f"{self.label}: {text}"})
+
+    def note_channel(self, holder: int, channel: Channel | str, amount: float, source: str) -> None:
+        """Record that a contagion channel carried a loss or refusal to a holder."""
+        self.channels.note(self.label, holder, self.ledger.names[holder], Channel(channel), amount, source)
+
+    def name_of(self, entity: str) -> str:
+        """A holder's display name from its id."""
+        co = self.company_named(entity)
+        return co.spec.name if co else ("the external sector" if entity == EXTERNAL else entity)
+
+    def company_named(self, entity: str) -> Company | None:
+        """The company with this id, if any."""
+        h = self.index.get(entity)
+        return self.by_holder.get(h) if h is not None else None
+
+    @property
+    def government(self) -> Company | None:
+        """The government agent, if the config has one."""
+        return next((co for co in self.companies if co.role == "government"), None)
+
+    def systemic_importance(self, co: Company) -> float:
+        """What others would lose if the firm failed now (a what-if run of the cascade)."""
+        return what_if_losses(self, co)
+
+    def value_for_holders(self, issuer: Company) -> float:
+        """What a stake holder marks a firm at: its value, or after a default zero (or its last value if the equity channel is off)."""
+        if issuer.alive:
+            return issuer.market_value
+        frozen = getattr(issuer, "frozen_value", None)
+        return frozen if frozen is not None else 0.0
 
     def run(self) -> AIFinanceModel:
         """Step to the end of the configured horizon."""

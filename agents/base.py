@@ -40,6 +40,7 @@ class View:
     burn_q: float
     runway_q: float
     capacity_gw: float
+    compute_gw: float
     market_value: float
     status: Status
 
@@ -53,6 +54,14 @@ class Flows:
     compute_gw: float = 0.0
     rented_in_gw: float = 0.0
     equity_raised: float = 0.0
+    stock_pay: float = 0.0
+
+
+def annual_growth(history: deque[float]) -> float:
+    """Year-on-year growth from up to five quarterly figures, annualised when fewer are known (0 if unknown)."""
+    if len(history) < 2 or history[0] <= 0:
+        return 0.0
+    return (history[-1] / history[0]) ** (4.0 / (len(history) - 1)) - 1.0
 
 
 class Company(mesa.Agent):
@@ -74,7 +83,9 @@ class Company(mesa.Agent):
         self.cash_changes: deque[float] = deque(maxlen=4)
         self.ai_revenue_hist: deque[float] = deque(maxlen=5)
         self.revenue_hist: deque[float] = deque(maxlen=4)
+        self.net_income_hist: deque[float] = deque(maxlen=4)
         self.cost_factor = 1.0
+        self.listed = spec.listed
 
     @property
     def alive(self) -> bool:
@@ -90,19 +101,19 @@ class Company(mesa.Agent):
         led = self.model.ledger
         cash = led.balance(self.holder, Account.CASH)
         burn = -sum(self.cash_changes) / len(self.cash_changes) if self.cash_changes else 0.0
-        hist = self.ai_revenue_hist
-        growth = hist[-1] / hist[0] - 1.0 if len(hist) == 5 and hist[0] > 0 else 0.0
+        growth = annual_growth(self.ai_revenue_hist)
         return View(
             quarter=quarter,
             cash=cash,
             debt=led.balance(self.holder, Account.DEBT),
             total_assets=self.model.total_assets(self.holder),
             revenue_q=self.model.last_statement(self.holder, Account.REVENUE),
-            ai_revenue_q=hist[-1] if hist else 0.0,
+            ai_revenue_q=self.ai_revenue_hist[-1] if self.ai_revenue_hist else 0.0,
             ai_revenue_growth_yoy=growth,
             burn_q=burn,
             runway_q=cash / burn if burn > 1e-9 else float("inf"),
             capacity_gw=self.fleet.capacity_gw,
+            compute_gw=self.flows.compute_gw,
             market_value=self.market_value,
             status=self.status,
         )

@@ -42,7 +42,7 @@ class Builder(Company):
         horizon = view.quarter + lead
         need = m.capacity_commitments(self.holder, horizon)
         spot = spec.spot_share * m.market.spot_demand_gw * (1 + max(0.0, m.market.demand_growth_q)) ** lead if spec.sells_spot else 0.0
-        compute = max(0.0, need.rent_out + spec.own_use_gw + spot - need.rent_in)
+        compute = max(0.0, need.rent_out + m.own_use(self, horizon) + spot - need.rent_in)
         fleet = self.fleet
         hw_gap = capacity_gap(compute, fleet.hardware_gw, fleet.pipeline_gw(), fleet.retiring_gw(view.quarter, horizon))
         shell_gap = capacity_gap(compute + need.lease_out - need.lease_in, fleet.shell_gw, fleet.pipeline_shell_gw(), 0.0)

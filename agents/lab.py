@@ -87,6 +87,90 @@ def choose_optional_deliveries(view: View, params: LabParams, due_q: float, opti
     return frozenset(chosen)
 
 
+@dataclass(frozen=True)
+class SignCompute:
+    """Contract ``gw`` more compute from the quarter ``start`` for ``quarters`` quarters."""
+
+    entity: str
+    gw: float
+    start: int
+    quarters: int
+
+
+@dataclass(frozen=True)
+class Renegotiate:
+    """Ask the seller to push a contract that has not started back by ``delay`` quarters."""
+
+    entity: str
+    contract_id: str
+    delay: int
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """Cancel a contract, paying its termination penalty."""
+
+    entity: str
+    contract_id: str
+
+
+@dataclass(frozen=True)
+class ListShares:
+    """Go public, selling ``share`` of the company to outside investors."""
+
+    entity: str
+    share: float
+
+
+def compute_gap(view: View, params: LabParams, contracted_gw: float, expected_growth_annual: float) -> float:
+    """GW to contract now: what expected revenue will need at the plan horizon, plus headroom, less what is contracted.
+
+    Only a lab that is well funded (runway at or above its target) and already uses
+    most of what it has (revenue at least ``min_utilisation`` of what its compute
+    could serve) signs more; revenue is projected at the growth the market expects,
+    and one GW serves at most ``revenue_per_gw_quarter_max`` a quarter.
+    """
+    if view.runway_q < params.target_runway_quarters or view.compute_gw <= 0:
+        return 0.0
+    if view.ai_revenue_q < params.min_utilisation * view.compute_gw * params.revenue_per_gw_quarter_max:
+        return 0.0
+    projected = view.ai_revenue_q * (1.0 + max(expected_growth_annual, 0.0)) ** (params.plan_horizon_quarters / 4.0)
+    need = projected / params.revenue_per_gw_quarter_max * (1.0 + params.compute_headroom)
+    return max(0.0, need - contracted_gw)
+
+
+def relief(view: View, params: LabParams, not_started: list[tuple[str, float, bool]], entity: str) -> Renegotiate | Cancel | None:
+    """When runway falls below half the minimum, ask for relief on the largest contract not yet started.
+
+    The first time a contract is pushed back a year; a contract already pushed back
+    is cancelled, paying its termination penalty. ``not_started`` lists
+    ``(contract_id, remaining value, already renegotiated)``.
+    """
+    if view.runway_q >= params.min_runway_quarters / 2 or not not_started:
+        return None
+    contract_id, _value, renegotiated = max(not_started, key=lambda t: (t[1], t[0]))
+    return Cancel(entity, contract_id) if renegotiated else Renegotiate(entity, contract_id, 4)
+
+
+def go_public(view: View, params: LabParams, listed: bool, sentiment: float, entity: str) -> ListShares | None:
+    """List when the valuation and the market's mood allow (MODEL.md section 6)."""
+    if listed or params.ipo_min_valuation is None:
+        return None
+    if view.market_value >= params.ipo_min_valuation and sentiment >= params.ipo_min_sentiment:
+        return ListShares(entity, params.ipo_raise_share)
+    return None
+
+
+def round_take_up(growth_gap: float, sentiment: float) -> float:
+    """Share of a round outside investors take: growth ahead of expectations and a warm market fill it.
+
+    Venture investors buy growth: a lab growing as expected in a neutral market fills
+    three quarters of its round; each point of sentiment or of growth above (below)
+    expectations moves that up (down).
+    """
+    return min(1.0, max(0.0, 0.75 + 1.5 * sentiment + growth_gap))
+
+
 class AILab(Company):
     """An AI lab (OpenAI, Anthropic): earns from end users, spends on compute and people."""
 
@@ -103,4 +187,13 @@ class AILab(Company):
         cut = cost_cut(view, params, self.cost_factor, self.entity)
         if cut:
             out.append(cut)
+        m = self.model
+        horizon = view.quarter + params.plan_horizon_quarters
+        gap = compute_gap(view, params, m.contracted_compute(self.holder, horizon), m.world.expected_growth_annual(view.quarter))
+        if gap > 1e-3:
+            out.append(SignCompute(self.entity, gap, view.quarter + m.config.world.build_lead_quarters, params.new_contract_quarters))
+        for decision in (relief(view, params, m.not_started(self.holder, view.quarter), self.entity),
+                         go_public(view, params, self.listed, m.market.sentiment, self.entity)):
+            if decision:
+                out.append(decision)
         return out

@@ -27,7 +27,7 @@ class Vintage:
 
 @dataclass(slots=True)
 class Build:
-    """Capacity under construction: shell cost paid as it goes, hardware on completion.
+    """Capacity under construction: shells and hardware paid for as the work goes, in service on completion.
 
     ``shell_gw`` of buildings and power and ``gw`` of hardware; either may be zero (a
     developer leasing out powered shells builds no hardware; a cloud filling a leased
@@ -42,6 +42,7 @@ class Build:
     hardware_cost: float
     tied_to: int | None = None
     shell_gw: float = 0.0
+    hardware_paid: float = 0.0
 
 
 @dataclass
@@ -103,9 +104,18 @@ class Fleet:
         self.vintages = [v for v in self.vintages if v.age(q) < v.life]
         return sum(v.book for v in gone)
 
-    def market_value(self, q: int, capex_hw_per_gw: float, price_index: float, resale_factor: float) -> float:
-        """What the hardware would fetch: replacement cost x price x remaining life x resale."""
+    def obsolescence(self, q: int, decline_annual: float) -> float:
+        """Earning power of the fleet per GW against new hardware: older chips rent for less."""
+        gw = self.hardware_gw
+        if gw <= 0:
+            return 1.0
+        return sum(v.gw * (1 - decline_annual) ** (max(v.age(q), 0) / 4.0) for v in self.vintages) / gw
+
+    def market_value(self, q: int, capex_hw_per_gw: float, price_index: float, resale_factor: float,
+                     decline_annual: float = 0.0) -> float:
+        """What the hardware would fetch: replacement cost x price level x obsolescence x remaining life x resale."""
         return sum(
-            v.gw * capex_hw_per_gw * price_index * max(0.0, 1 - v.age(q) / v.life) * resale_factor
+            v.gw * capex_hw_per_gw * price_index * (1 - decline_annual) ** (max(v.age(q), 0) / 4.0)
+            * max(0.0, 1 - v.age(q) / v.life) * resale_factor
             for v in self.vintages
         )

@@ -148,7 +148,9 @@ def clear(
         if rounds > max_rounds:
             raise RuntimeError(f"clearing did not finish within max_rounds={max_rounds} rounds")
         inflow = pi_t @ payments
-        newly = ~defaulted & (pbar - e - inflow > money_tol)
+        # each node's shortfall is judged against its own obligations, so a rich node elsewhere
+        # (the external sector) cannot widen the tolerance for a small one
+        newly = ~defaulted & (pbar - e - inflow > _MONEY_RTOL * np.maximum(1.0, pbar))
         if newly.any():
             # Union rather than recomputation: in exact arithmetic the set only grows,
             # and forcing it keeps the loop finite whatever the rounding does.

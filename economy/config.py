@@ -78,6 +78,12 @@ class Demand(Strict):
     switch_prob_quarterly: Share = 0.0
     regime_path: tuple[RegimeChange, ...] = ()
     others_share: Share = 0.0
+    growth_halflife_years: Annotated[float, Field(gt=0, le=100)] | None = None
+    share_inertia: Share = 0.9
+    capability_growth_quarterly: Annotated[float, Field(ge=0, le=1)] = 0.03
+    capability_exponent: Annotated[float, Field(ge=0, le=10)] = 1.0
+    price_elasticity: Annotated[float, Field(ge=0, le=10)] = 1.0
+    capability_noise: Annotated[float, Field(ge=0, le=5)] = 0.0
 
 
 class RateStep(Strict):
@@ -91,9 +97,11 @@ class GpuMarket(Strict):
     """Rental price of compute and the resale market for hardware."""
 
     rent_per_gw_quarter: PositiveMoney
+    contract_premium: Annotated[float, Field(gt=0, le=5)] = 1.25
     spot_demand_gw: Money = 0.0
     decline_annual: Annotated[float, Field(ge=0, lt=1)] = 0.0
     utilisation_elasticity: Annotated[float, Field(ge=0)] = 0.0
+    price_memory: Share = 0.8
     fire_sale_depth: PositiveMoney = 50.0
 
 
@@ -120,6 +128,13 @@ class Build(Strict):
     hardware: bool = True
 
 
+class Bankruptcy(Strict):
+    """Rogers-Veraart bankruptcy costs: a defaulter realises ``alpha`` of its cash and ``beta`` of what it is paid."""
+
+    alpha: Annotated[float, Field(gt=0, le=1)] = 1.0
+    beta: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
 class World(Strict):
     """Everything outside the companies that moves them."""
 
@@ -134,6 +149,7 @@ class World(Strict):
     shell_life_quarters: Annotated[int, Field(ge=8, le=120)]
     build_lead_quarters: Annotated[int, Field(ge=1, le=16)]
     hosting_cost_per_gw_quarter: Money = 0.0
+    bankruptcy: Bankruptcy = Bankruptcy()
 
 
 class Channels(Strict):
@@ -185,10 +201,19 @@ class NonAi(Strict):
     growth_annual: Rate = 0.0
 
 
+class ReachChange(Strict):
+    """A scenario lever: from this quarter on, a lab's distribution reach is multiplied."""
+
+    from_quarter: QuarterLabel = Field(alias="from")
+    multiplier: Annotated[float, Field(gt=0, le=100)]
+
+
 class LabParams(Strict):
     """An AI lab business (a lab, or a hyperscaler's own model business)."""
 
     market_share: Share
+    reach_path: tuple[ReachChange, ...] = ()
+    price: PositiveMoney = 1.0
     opex_quarterly: Money
     opex_growth_annual: Rate = 0.0
     opex_revenue_share: Share = 0.0
@@ -199,6 +224,13 @@ class LabParams(Strict):
     valuation_multiple: Annotated[float, Field(gt=0)] = 25.0
     plan_horizon_quarters: Annotated[int, Field(ge=1, le=40)] = 8
     compute_headroom: Annotated[float, Field(ge=0, le=5)] = 0.2
+    min_utilisation: Share = 0.6
+    new_contract_quarters: Annotated[int, Field(ge=1, le=80)] = 20
+    multiple_growth_sensitivity: Annotated[float, Field(ge=0, le=5)] = 1.0
+    inference_diversification: Share = 0.0
+    ipo_min_valuation: Money | None = None
+    ipo_min_sentiment: Annotated[float, Field(ge=-1, le=1)] = 0.2
+    ipo_raise_share: Share = 0.05
 
 
 class ChipParams(Strict):
@@ -217,6 +249,8 @@ class BuilderParams(Strict):
     min_cash: Money = 0.0
     max_debt_to_assets: Annotated[float, Field(gt=0, lt=1)] = 0.6
     own_use_gw: Money = 0.0
+    own_use_growth_annual: Rate = 0.0
+    min_buyer_health: Share = 0.3
     spot_share: Share = 0.0
     sells_spot: bool = True
     spot_utilisation: Share = 0.8
@@ -299,7 +333,7 @@ class ComputeSpec(_Contract):
     kind: Literal["compute"]
     buyer: EntityId
     seller: EntityId
-    payment: Literal["rental", "purchase", "lease"] = "rental"
+    payment: Literal["rental", "purchase", "lease", "supply"] = "rental"
     total_value: PositiveMoney
     gw: PositiveMoney
     start: QuarterLabel

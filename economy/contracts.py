@@ -90,7 +90,12 @@ class DueContext:
 # ------------------------------------------------------------------------------ compute
 @dataclass(eq=False)
 class ComputeContract(Contract):
-    """Take-or-pay capacity: a compute rental, a powered-shell lease, or a systems purchase.
+    """Take-or-pay capacity: a compute rental, a powered-shell lease, a systems purchase, or a supply agreement.
+
+    A supply agreement (OpenAI's 10 GW with Nvidia, 6 GW with AMD, 10 GW with
+    Broadcom) commits the buyer's capacity to a chipmaker: whoever builds for the
+    buyer buys these chips, and ``delivered_gw`` counts what was built; the buyer
+    itself pays nothing under it, only rent to the builders.
 
     ``from_party`` is the buyer, ``to_party`` the seller. For a rental (the seller
     builds and runs the hardware) or a lease (the seller builds shells and power, the
@@ -117,6 +122,9 @@ class ComputeContract(Contract):
 
     def __post_init__(self) -> None:
         """Price the remaining schedule."""
+        if self.payment == "supply":
+            self.price = self.amount / self.gw if self.gw > 0 else 0.0
+            return
         remaining = self.amount - self.delivered_value
         units = sum(self.scheduled_gw(q) for q in range(max(self.start, 1), self.end + 1))
         if self.payment == "purchase":
@@ -141,6 +149,8 @@ class ComputeContract(Contract):
         """Value still to be delivered from quarter ``q`` on (the seller's backlog)."""
         if self.state not in LIVE:
             return 0.0
+        if self.payment == "supply":
+            return self.price * max(0.0, self.gw - self.delivered_gw)
         first = max(q, self.start)
         if first > self.end:
             return 0.0
@@ -151,7 +161,7 @@ class ComputeContract(Contract):
 
     def obligations(self, q: int, ctx: DueContext) -> list[Obligation]:
         """Payment for what was delivered this quarter."""
-        if not self.live(q) or self.allocated_gw <= 0:
+        if not self.live(q) or self.allocated_gw <= 0 or self.payment == "supply":
             return []
         if self.payment == "purchase":
             return [Obligation(self, self.from_party, self.to_party, self.allocated_gw * self.price,

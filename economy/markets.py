@@ -81,14 +81,20 @@ class WorldProcess:
         shock = self.rng.standard_normal()  # drawn every quarter so the stream never shifts
         m.regime = self.regime(q, m.regime)
         spec = self.cfg.demand.regimes.get(m.regime) or self.cfg.demand.regimes["steady"]
-        g = quarterly_growth(spec.growth_annual) + spec.volatility_annual / 2.0 * shock
+        growth = spec.growth_annual
+        halflife = self.cfg.demand.growth_halflife_years
+        if halflife and growth > 0:
+            growth *= 0.5 ** ((q - 1) / 4.0 / halflife)  # a maturing market: growth fades
+        g = quarterly_growth(growth) + spec.volatility_annual / 2.0 * shock
         m.demand_growth_q = g
         m.demand_annual *= max(0.05, 1.0 + g)
         m.spot_demand_gw *= max(0.05, 1.0 + g)
         m.policy_rate_annual = self.policy_rate(q)
         gpu = self.cfg.gpu
-        slack = max(0.0, 1.0 - utilisation)
-        m.price_index *= (1.0 - gpu.decline_annual) ** 0.25 * (1.0 - slack) ** (gpu.utilisation_elasticity / 4.0)
+        slack = min(0.99, max(0.0, 1.0 - utilisation))
+        # the price of current-generation compute: pushed down by idle capacity, drifting back when it is used;
+        # older hardware earns less on top of this (obsolescence, see Fleet.obsolescence)
+        m.price_index = m.price_index ** gpu.price_memory * (1.0 - slack) ** gpu.utilisation_elasticity
         m.fire_sold_value = 0.0
         m.resale_factor = 1.0
         return m
@@ -109,10 +115,19 @@ class WorldProcess:
         self.market.resale_factor = 1.0 / (1.0 + after / depth)
         return float(proceeds)
 
-    def update_sentiment(self, ai_revenue_growth_q: float, new_defaults: int) -> float:
-        """Sentiment with memory: up when AI revenue beats the steady path, down on defaults."""
+    def expected_growth_annual(self, q: int) -> float:
+        """The growth the market expects in quarter ``q``: the steady regime's, fading as the market matures."""
+        steady = self.cfg.demand.regimes.get("steady")
+        growth = steady.growth_annual if steady else 0.0
+        halflife = self.cfg.demand.growth_halflife_years
+        if halflife and growth > 0:
+            growth *= 0.5 ** ((q - 1) / 4.0 / halflife)
+        return growth
+
+    def update_sentiment(self, ai_revenue_growth_q: float, new_defaults: int, q: int) -> float:
+        """Sentiment with memory: up when AI revenue beats the expected path, down on defaults."""
         s = self.cfg.sentiment
-        expected = quarterly_growth(self.cfg.demand.regimes["steady"].growth_annual) if "steady" in self.cfg.demand.regimes else 0.0
+        expected = quarterly_growth(self.expected_growth_annual(q))
         surprise = float(np.clip((ai_revenue_growth_q - expected) * 10.0, -1.0, 1.0))
         signal = float(np.clip(surprise - 0.5 * new_defaults, -1.0, 1.0))
         m = self.market

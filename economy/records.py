@@ -34,13 +34,14 @@ FLOW_COLUMNS = {
 BALANCE_SHEET_COLUMNS = (
     ["quarter", "entity", "name", "role", "status"] + list(ASSET_COLUMNS) + ["total_assets"] + list(LIABILITY_COLUMNS)
     + ["total_liabilities", "equity"] + list(FLOW_COLUMNS)
-    + ["net_income", "capex", "equity_raised", "free_cash_flow", "market_value", "capacity_gw", "backlog"]
+    + ["net_income", "stock_pay", "capex", "equity_raised", "free_cash_flow", "market_value", "capacity_gw", "backlog"]
 )
 CONTRACT_FLOW_COLUMNS = ["quarter", "contract_id", "kind", "payer", "payee", "due", "paid"]
 CONTRACT_COLUMNS = ["contract_id", "kind", "from_party", "to_party", "amount", "start", "end", "state", "ended", "tied_to", "source"]
-EVENT_COLUMNS = ["quarter", "kind", "entity", "counterparty", "amount", "text"]
+EVENT_COLUMNS = ["quarter", "kind", "entity", "counterparty", "amount", "channel", "text"]
 CASCADE_COLUMNS = ["quarter", "round", "entity", "caused_by", "channel", "amount"]
-LOSS_COLUMNS = ["quarter", "holder", "source", "kind", "amount"]
+LOSS_COLUMNS = ["quarter", "holder", "source", "kind", "channel", "amount"]
+CHANNEL_COLUMNS = ["quarter", "holder", "channel", "source", "amount"]
 SYSTEM_COLUMNS = [
     "quarter", "ai_demand", "demand_regime", "gpu_price_index", "resale_factor", "policy_rate_annual", "sentiment",
     "partner_debt", "openai_partner_debt", "ai_capex", "ai_capex_share_gdp", "defaults", "fiscal_cost", "total_cash",
@@ -104,6 +105,7 @@ class Recorder:
             row["net_income"] = net
             row["capex"] = co.flows.capex if co and m.quarter else 0.0
             row["equity_raised"] = co.flows.equity_raised if co and m.quarter else 0.0
+            row["stock_pay"] = co.flows.stock_pay if co and m.quarter else 0.0
             before = self._last.get(h)
             row["free_cash_flow"] = (
                 (row["cash"] - before[0]) - row["equity_raised"] - (row["debt"] - before[1]) if before else 0.0
@@ -156,4 +158,5 @@ def frames(model: AIFinanceModel) -> dict:
         "events": pd.DataFrame(model.events, columns=EVENT_COLUMNS),
         "cascade": pd.DataFrame(model.cascade, columns=CASCADE_COLUMNS),
         "losses": pd.DataFrame(model.losses, columns=LOSS_COLUMNS),
+        "channels": pd.DataFrame(model.channels.rows, columns=CHANNEL_COLUMNS),
     }

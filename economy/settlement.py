@@ -24,7 +24,15 @@ class SettlementResult:
     rounds: int
 
 
-def settle(ledger: Ledger, obligations: list[Obligation], n_holders: int, alpha: float = 1.0, beta: float = 1.0) -> SettlementResult:
+def settle(
+    ledger: Ledger,
+    obligations: list[Obligation],
+    n_holders: int,
+    alpha: float = 1.0,
+    beta: float = 1.0,
+    contagion: bool = True,
+    backer: int | None = None,
+) -> SettlementResult:
     """Clear and post every obligation; record ``paid`` on each.
 
     Args:
@@ -33,6 +41,10 @@ def settle(ledger: Ledger, obligations: list[Obligation], n_holders: int, alpha:
         n_holders: Number of ledger holders.
         alpha: Share of its own cash a defaulting debtor can pay (Rogers-Veraart).
         beta: Share of its incoming payments a defaulting debtor can pass on.
+        contagion: Whether a debtor's shortfall reaches its creditors (the payment
+            channel). If not, each holder pays as if all its debtors had paid it, and
+            ``backer`` makes good every shortfall to creditors other than itself.
+        backer: The holder that makes creditors whole when ``contagion`` is off.
     """
     live = [ob for ob in obligations if ob.amount > 0]
     if not live:
@@ -48,15 +60,30 @@ def settle(ledger: Ledger, obligations: list[Obligation], n_holders: int, alpha:
         payee = np.fromiter((ob.payee for ob in live), dtype=np.int64, count=len(live))
         amount = np.fromiter((ob.amount for ob in live), dtype=float, count=len(live))
         cash = np.array([max(0.0, ledger.balance(h, Account.CASH)) for h in range(n_holders)])
-        paid, result = clear_obligations(n_holders, payer, payee, amount, cash, alpha, beta)
-        paid_list, rounds = paid.tolist(), result.rounds
+        if not contagion:
+            # everyone may count on its inflows in full, so only its own cash can make it short
+            owed = np.bincount(payer, weights=amount, minlength=n_holders)
+            available = cash + np.bincount(payee, weights=amount, minlength=n_holders)
+            share = np.divide(np.minimum(owed, available), owed, out=np.ones(n_holders), where=owed > 0)
+            paid_list, rounds = (amount * share[payer]).tolist(), 0
+        else:
+            paid, result = clear_obligations(n_holders, payer, payee, amount, cash, alpha, beta)
+            paid_list, rounds = paid.tolist(), result.rounds
     shortfall: dict[int, float] = {}
+    gaps: list[Obligation] = []
     for ob, p in zip(live, paid_list):
         ob.paid = min(ob.amount, p)
-        if ob.paid > 0:
-            memo = f"{ob.contract.id}: {ob.label}" if ob.contract is not None else ob.label
-            ledger.transfer(ob.payer, ob.payee, ob.paid, ob.payer_debit, ob.payee_credit, memo)
         gap = ob.amount - ob.paid
         if gap > 1e-9 * max(1.0, ob.amount):
             shortfall[ob.payer] = shortfall.get(ob.payer, 0.0) + gap
+            gaps.append(ob)
+    # creditors made whole from outside are paid first, so that nobody passes on money before it arrives
+    if not contagion and backer is not None:
+        for ob in gaps:
+            if ob.payee != backer:
+                ledger.transfer(backer, ob.payee, ob.amount - ob.paid, Account.OPEX, ob.payee_credit, "shortfall made good from outside")
+    for ob in live:
+        if ob.paid > 0:
+            memo = f"{ob.contract.id}: {ob.label}" if ob.contract is not None else ob.label
+            ledger.transfer(ob.payer, ob.payee, ob.paid, ob.payer_debit, ob.payee_credit, memo)
     return SettlementResult(shortfall, rounds)
