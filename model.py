@@ -273,7 +273,12 @@ class AIFinanceModel(mesa.Model):
     def own_use(self, co: Company, q: int) -> float:
         """GW a builder keeps for its own business in quarter ``q`` (Copilot, ads ranking, Gemini), growing as configured."""
         spec = co.spec.builder
-        return spec.own_use_gw * (1.0 + spec.own_use_growth_annual) ** (q / 4.0)
+        halflife = self.config.world.demand.growth_halflife_years
+        factor = 1.0
+        for t in range(1, q + 1):  # own AI use matures with the market: its growth fades like demand's
+            g = spec.own_use_growth_annual * (0.5 ** ((t - 1) / 4.0 / halflife) if halflife else 1.0)
+            factor *= (1.0 + g) ** 0.25
+        return spec.own_use_gw * factor
 
     def _reach(self, co: Company) -> float:
         """The scenario's multiplier on a lab's distribution reach this quarter (0 once it has failed)."""
@@ -401,7 +406,9 @@ class AIFinanceModel(mesa.Model):
                 c.take_optional = buyer.alive and (c.id in taken[buyer.entity] if buyer.entity in taken else True)
                 c.allocated_gw = c.scheduled_gw(q) if c.take_optional else c.binding_gw(q)
         self._tranche_decisions(views)
-        self._refinance(views)
+        dues = self.dues_now()
+        self._refinance(views, dues)
+        self._raise_cash(views, dues)
         # money raised and contracts signed now count when this quarter's dues are settled
         self.extra_obligations: list[Obligation] = []
         for d in decisions:
@@ -574,7 +581,28 @@ class AIFinanceModel(mesa.Model):
         self.book.add(EquityStake(id=f"stake-{buyer.entity}-{issuer.entity}", kind="equity_stake", from_party=buyer.holder,
                                   to_party=issuer.holder, amount=amount, start=self.quarter, end=None, fraction=new, cost=amount))
 
-    def _refinance(self, views: dict) -> None:
+    def dues_now(self) -> dict[int, float]:
+        """What each holder owes this quarter under its contracts and for operating costs, before settlement."""
+        ctx = DueContext(self.market.policy_rate_annual, self.market.price_index)
+        dues: dict[int, float] = {}
+        for c in self.book.contracts:
+            if c.state in LIVE:
+                for ob in c.obligations(self.quarter, ctx):
+                    dues[ob.payer] = dues.get(ob.payer, 0.0) + ob.amount
+        for ob in self.operating_costs:
+            dues[ob.payer] = dues.get(ob.payer, 0.0) + ob.amount
+        return dues
+
+    def _raise_cash(self, views: dict, dues: dict[int, float]) -> None:
+        """Investors sell holdings to meet what falls due (MODEL.md section 6: forced sales)."""
+        for co in self.companies:
+            if co.alive and co.role == "investor":
+                short = dues.get(co.holder, 0.0) + co.spec.investor.min_cash - views[co.holder].cash
+                if short > 0:
+                    sold = DefaultResolver(self).sell_assets(co, short)
+                    self.event("asset_sale", co, None, sold, f"{co.spec.name} sells ${sold:.1f}B of holdings to meet ${short:.1f}B due")
+
+    def _refinance(self, views: dict, dues: dict[int, float]) -> None:
         """Borrowers ask to roll loans maturing this quarter; lenders decide by their rule."""
         q = self.quarter
         for loan in self.book.of_kind(Loan):
@@ -585,7 +613,7 @@ class AIFinanceModel(mesa.Model):
                 continue
             v = views[borrower.holder]
             floor = borrower.spec.builder.min_cash if borrower.spec.builder else 0.0
-            if v.cash - floor >= loan.principal:
+            if v.cash - floor >= dues.get(borrower.holder, 0.0):
                 continue  # repaid from cash at maturity
             dta = self.leverage(borrower, lender, 0.0)
             ok, spread = lending_decision(lender.spec.lender, dta, 0.0, views[lender.holder].cash, self.market.sentiment)
@@ -600,6 +628,7 @@ class AIFinanceModel(mesa.Model):
             else:
                 self.event("refinancing_refused", lender, borrower, loan.principal,
                            f"{lender.spec.name} refuses to roll ${loan.principal:.1f}B of {borrower.spec.name} debt (leverage {dta:.0%})")
+                self.note_channel(borrower.holder, Channel.CREDIT, loan.principal, lender.entity)
 
     # 4 ------------------------------------------------------------------
     def settle_payments(self) -> None:
@@ -809,6 +838,7 @@ class AIFinanceModel(mesa.Model):
         if not ok:
             self.event("loan_refused", lender, co, amount,
                        f"{lender.spec.name} refuses ${amount:.1f}B to {co.spec.name} (debt/assets would be {dta_after:.0%})")
+            self.note_channel(co.holder, Channel.CREDIT, amount, lender.entity)
             return False
         loan = Loan(id=f"L{self.quarter:03d}-{co.entity}-{len(self.book.contracts)}", kind="loan", from_party=lender.holder,
                     to_party=co.holder, amount=amount, start=self.quarter,
@@ -835,6 +865,12 @@ class AIFinanceModel(mesa.Model):
         return credit_leverage(self.ledger.balance(borrower.holder, Account.DEBT) + new_debt,
                                self.total_assets(borrower.holder) + new_debt, backlog,
                                lender.spec.lender.backlog_advance_rate)
+
+    def funding_rate(self, co: Company) -> float:
+        """The annual rate a builder would pay on new debt now: policy rate plus its lender's quoted spread."""
+        lender = self._company(co.spec.builder.lender)
+        _ok, spread = lending_decision(lender.spec.lender, self.leverage(co, lender, 0.0), 0.0, lender.cash(), self.market.sentiment)
+        return self.market.policy_rate_annual + spread / 1e4
 
     def borrowing_room(self, holder: int, spec: BuilderParams) -> float:
         """New debt a builder could take before reaching its leverage ceiling."""

@@ -25,6 +25,22 @@ def capacity_gap(needed_gw: float, installed_gw: float, pipeline_gw: float, reti
     return max(0.0, needed_gw - (installed_gw - retiring_gw + pipeline_gw))
 
 
+def spot_appetite(rent_per_gw_quarter: float, utilisation: float, hosting_per_gw_quarter: float, capex_per_gw: float,
+                  depreciation_per_gw_year: float, funding_rate_annual: float) -> float:
+    """How much of the expected spot demand a builder is willing to build for, in [0, 1].
+
+    A GW built for the spot market earns its rent less running costs and
+    depreciation; the builder builds the full share only when that return covers
+    its cost of funds, and scales down in proportion when it does not.
+    """
+    earnings = (rent_per_gw_quarter * utilisation - hosting_per_gw_quarter) * 4.0 - depreciation_per_gw_year
+    if earnings <= 0:
+        return 0.0
+    if funding_rate_annual <= 0:
+        return 1.0
+    return min(1.0, earnings / capex_per_gw / funding_rate_annual)
+
+
 def build_budget(view: View, min_cash: float, borrow_room: float) -> float:
     """What a builder can spend on new builds: cash above its floor plus the debt lenders may allow."""
     return max(0.0, view.cash - min_cash + borrow_room)
@@ -41,7 +57,15 @@ class Builder(Company):
         lead = w.build_lead_quarters
         horizon = view.quarter + lead
         need = m.capacity_commitments(self.holder, horizon)
-        spot = spec.spot_share * m.market.spot_demand_gw * (1 + max(0.0, m.market.demand_growth_q)) ** lead if spec.sells_spot else 0.0
+        spot = 0.0
+        if spec.sells_spot:
+            gpu = w.gpu
+            appetite = spot_appetite(gpu.rent_per_gw_quarter * m.market.price_index, spec.spot_utilisation,
+                                     w.hosting_cost_per_gw_quarter, w.capex_per_gw,
+                                     w.capex_per_gw * (w.hardware_share / (w.hardware_life_quarters / 4)
+                                                       + (1 - w.hardware_share) / (w.shell_life_quarters / 4)),
+                                     m.funding_rate(self))
+            spot = appetite * spec.spot_share * m.market.spot_demand_gw * (1 + max(0.0, m.market.demand_growth_q)) ** lead
         compute = max(0.0, need.rent_out + m.own_use(self, horizon) + spot - need.rent_in)
         fleet = self.fleet
         hw_gap = capacity_gap(compute, fleet.hardware_gw, fleet.pipeline_gw(), fleet.retiring_gw(view.quarter, horizon))

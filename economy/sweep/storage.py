@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from economy.sweep.task import ChunkResult
@@ -177,7 +178,7 @@ class SweepStore:
             return None
         merged = pa.concat_tables(parts, promote_options="permissive")
         # Chunks finish in any order; the run id (stable within a run) puts rows back in study order.
-        return merged.take(pa.compute.sort_indices(merged, sort_keys=[("run_id", "ascending")]))
+        return merged.take(pc.sort_indices(merged, sort_keys=[("run_id", "ascending")]))
 
     # ------------------------------------------------------------------ writing
     def write_chunk(self, chunk: ChunkResult) -> Path:
@@ -207,7 +208,7 @@ class SweepStore:
 
 
 def _sorted(table: pa.Table) -> pa.Table:
-    return table.take(pa.compute.sort_indices(table, sort_keys=[("run_id", "ascending")]))
+    return table.take(pc.sort_indices(table, sort_keys=[("run_id", "ascending")]))
 
 
 def _atomic_parquet(table: pa.Table, path: Path) -> None:
