@@ -582,15 +582,20 @@ class AIFinanceModel(mesa.Model):
                                   to_party=issuer.holder, amount=amount, start=self.quarter, end=None, fraction=new, cost=amount))
 
     def dues_now(self) -> dict[int, float]:
-        """What each holder owes this quarter under its contracts and for operating costs, before settlement."""
+        """What borrowers with a maturing loan, and investors, owe this quarter, before settlement."""
+        q = self.quarter
+        who = {c.to_party for c in self.book.of_kind(Loan) if c.end == q and c.live(q)}
+        who |= {co.holder for co in self.companies if co.role == "investor"}
         ctx = DueContext(self.market.policy_rate_annual, self.market.price_index)
         dues: dict[int, float] = {}
         for c in self.book.contracts:
-            if c.state in LIVE:
-                for ob in c.obligations(self.quarter, ctx):
-                    dues[ob.payer] = dues.get(ob.payer, 0.0) + ob.amount
+            if c.state in LIVE and (c.from_party in who or c.to_party in who):
+                for ob in c.obligations(q, ctx):
+                    if ob.payer in who:
+                        dues[ob.payer] = dues.get(ob.payer, 0.0) + ob.amount
         for ob in self.operating_costs:
-            dues[ob.payer] = dues.get(ob.payer, 0.0) + ob.amount
+            if ob.payer in who:
+                dues[ob.payer] = dues.get(ob.payer, 0.0) + ob.amount
         return dues
 
     def _raise_cash(self, views: dict, dues: dict[int, float]) -> None:
@@ -749,27 +754,37 @@ class AIFinanceModel(mesa.Model):
         if need > 0 and spec is not None:
             self._borrow(co, spec, need, self._build_tie(co))
         done: list[Build] = []
+        cash = co.cash()
+        shells = 0.0
+        hardware: dict[int | None, list[float]] = {}  # bought once per lab served: [amount, GW]
         for b in sorted(co.fleet.builds, key=lambda b: (b.complete, b.started)):
             shell_part, hardware_part = instalment(b)
-            if co.cash() + 1e-9 < shell_part + hardware_part:
+            if cash + 1e-9 < shell_part + hardware_part:
                 b.complete += 1  # not funded: the build slips a quarter
                 continue
-            if shell_part > 0:
-                led.transfer(co.holder, self.external, shell_part, Account.CONSTRUCTION_IN_PROGRESS, Account.REVENUE, "construction")
-                b.shell_paid += shell_part
+            cash -= shell_part + hardware_part
+            shells += shell_part
+            b.shell_paid += shell_part
             if hardware_part > 0:
-                self._buy_hardware(co, hardware_part, b.gw * hardware_part / b.hardware_cost, b.tied_to)
+                order = hardware.setdefault(b.tied_to, [0.0, 0.0])
+                order[0] += hardware_part
+                order[1] += b.gw * hardware_part / b.hardware_cost
                 b.hardware_paid += hardware_part
             co.flows.capex += shell_part + hardware_part
             if b.complete <= q:
-                if b.hardware_paid > 0:
-                    led.move(co.holder, Account.HARDWARE, Account.CONSTRUCTION_IN_PROGRESS, b.hardware_paid, "hardware installed")
-                    co.fleet.vintages.append(Vintage(q, b.gw, b.hardware_paid, b.hardware_paid, w.hardware_life_quarters))
-                if b.shell_paid > 0:
-                    led.move(co.holder, Account.DC_SHELLS, Account.CONSTRUCTION_IN_PROGRESS, b.shell_paid, "shell completed")
-                co.fleet.shell_gw += b.shell_gw
-                co.fleet.shell_book += b.shell_paid
                 done.append(b)
+        if shells > 0:
+            led.transfer(co.holder, self.external, shells, Account.CONSTRUCTION_IN_PROGRESS, Account.REVENUE, "construction")
+        for tied_to, (amount, gw) in hardware.items():
+            self._buy_hardware(co, amount, gw, tied_to)
+        for b in done:  # finished work leaves construction in progress and goes into service
+            if b.hardware_paid > 0:
+                led.move(co.holder, Account.HARDWARE, Account.CONSTRUCTION_IN_PROGRESS, b.hardware_paid, "hardware installed")
+                co.fleet.vintages.append(Vintage(q, b.gw, b.hardware_paid, b.hardware_paid, w.hardware_life_quarters))
+            if b.shell_paid > 0:
+                led.move(co.holder, Account.DC_SHELLS, Account.CONSTRUCTION_IN_PROGRESS, b.shell_paid, "shell completed")
+            co.fleet.shell_gw += b.shell_gw
+            co.fleet.shell_book += b.shell_paid
         co.fleet.builds = [b for b in co.fleet.builds if b not in done]
 
     def _buy_hardware(self, co: Company, amount: float, gw: float, tied_to: int | None) -> None:
@@ -840,11 +855,19 @@ class AIFinanceModel(mesa.Model):
                        f"{lender.spec.name} refuses ${amount:.1f}B to {co.spec.name} (debt/assets would be {dta_after:.0%})")
             self.note_channel(co.holder, Channel.CREDIT, amount, lender.entity)
             return False
-        loan = Loan(id=f"L{self.quarter:03d}-{co.entity}-{len(self.book.contracts)}", kind="loan", from_party=lender.holder,
-                    to_party=co.holder, amount=amount, start=self.quarter,
-                    end=self.quarter + lender.spec.lender.tenor_quarters, tied_to=tied_to, principal=amount,
-                    spread_bp=spread, collateral="hardware" if co.role == "neocloud" else "none")
-        self.book.add(loan)
+        # draws in one year go on one facility per lender and purpose, repriced at each draw
+        year = quarter_label(self.quarter, self.origin)[:4]
+        key = f"facility-{co.entity}-{lender.entity}-{self.ledger.names[tied_to] if tied_to is not None else 'general'}-{year}"
+        loan = self.book.by_id.get(key)
+        if loan is None or not loan.live(self.quarter):
+            loan = Loan(id=key if loan is None else f"{key}-{self.quarter}", kind="loan", from_party=lender.holder,
+                        to_party=co.holder, amount=0.0, start=self.quarter,
+                        end=self.quarter + lender.spec.lender.tenor_quarters, tied_to=tied_to, principal=0.0, spread_bp=spread,
+                        collateral="hardware" if co.role == "neocloud" else "none", source="drawn in the run")
+            self.book.add(loan)
+        loan.spread_bp = (loan.spread_bp * loan.principal + spread * amount) / (loan.principal + amount)
+        loan.principal += amount
+        loan.amount += amount
         self.ledger.transfer(lender.holder, co.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{loan.id}: drawn")
         self.event("loan", lender, co, amount,
                    f"{lender.spec.name} lends ${amount:.1f}B to {co.spec.name} at policy +{spread:.0f}bp")
@@ -858,10 +881,13 @@ class AIFinanceModel(mesa.Model):
         self.book.add(bond)
         self.ledger.transfer(self.external, gov.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{bond.id}: Treasury issue")
 
+    def backlog(self, seller: int) -> float:
+        """Value still to be delivered under a seller's compute contracts, from next quarter on."""
+        return sum(c.remaining_value(self.quarter + 1) for c in self.book.sold_by(seller) if c.state in LIVE)
+
     def leverage(self, borrower: Company, lender: Company, new_debt: float) -> float:
         """The borrower's leverage as this lender counts it, after ``new_debt`` (spent on assets)."""
-        backlog = sum(c.remaining_value(self.quarter + 1) for c in self.book.of_kind(ComputeContract)
-                      if c.to_party == borrower.holder and c.state in LIVE)
+        backlog = self.backlog(borrower.holder)
         return credit_leverage(self.ledger.balance(borrower.holder, Account.DEBT) + new_debt,
                                self.total_assets(borrower.holder) + new_debt, backlog,
                                lender.spec.lender.backlog_advance_rate)
@@ -878,10 +904,7 @@ class AIFinanceModel(mesa.Model):
         co = self.by_holder[holder]
         cap = min(spec.max_debt_to_assets, lender.spec.lender.max_borrower_debt_to_assets)
         debt = self.ledger.balance(holder, Account.DEBT)
-        base = debt / max(self.leverage(co, lender, 0.0), 1e-12) if debt > 0 else (
-            self.total_assets(holder) + lender.spec.lender.backlog_advance_rate * sum(
-                c.remaining_value(self.quarter + 1) for c in self.book.of_kind(ComputeContract)
-                if c.to_party == holder and c.state in LIVE))
+        base = self.total_assets(holder) + lender.spec.lender.backlog_advance_rate * self.backlog(holder)
         return max(0.0, (cap * base - debt) / (1 - cap))
 
     def capacity_commitments(self, holder: int, q: int) -> Commitments:

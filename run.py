@@ -2,6 +2,7 @@
 
     python run.py                      # the baseline, into results/
     python run.py run [CONFIG] [--seed N] [--quarters Q] [--out DIR]
+    python run.py sweep SPEC | analyze DIR | compare SCENARIO... --seeds N   # parameter studies (README)
 
 Exit status 0 on success, 2 for a mistake in the input (the message names the file,
 the field and what would be valid), 1 if the model itself stops on a broken invariant.
@@ -21,6 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from economy.sweep.cli import COMMANDS as STUDY_COMMANDS
+from economy.sweep.cli import add_study_commands, dispatch
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "configs" / "baseline.yaml"
@@ -63,6 +67,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_nonneg_int, default=None, help="seed (default: the config's run.seed)")
     r.add_argument("--quarters", type=_positive_int, default=None, help="quarters to simulate (default: the config's)")
     r.add_argument("--out", default=None, help="output folder (default: results/ for the baseline, results/<name> otherwise)")
+    add_study_commands(sub)
     return p
 
 
@@ -150,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
         return run_command(str(DEFAULT_CONFIG), None, None, None)
+    if args.command in STUDY_COMMANDS:
+        return dispatch(args)
     return run_command(args.config, args.seed, args.quarters, args.out)
 
 

@@ -370,6 +370,7 @@ class ContractBook:
     contracts: list[Contract] = field(default_factory=list)
     by_id: dict[str, Contract] = field(default_factory=dict)
     _by_class: dict[type, list[Contract]] = field(default_factory=dict)
+    _compute_by_seller: dict[int, list[ComputeContract]] = field(default_factory=dict)
 
     def add(self, contract: Contract) -> Contract:
         """Register a contract (ids are unique)."""
@@ -378,7 +379,13 @@ class ContractBook:
         self.contracts.append(contract)
         self.by_id[contract.id] = contract
         self._by_class.setdefault(type(contract), []).append(contract)
+        if isinstance(contract, ComputeContract):
+            self._compute_by_seller.setdefault(contract.to_party, []).append(contract)
         return contract
+
+    def sold_by(self, seller: int) -> list[ComputeContract]:
+        """Compute contracts where ``seller`` is the seller (a live list: do not modify it)."""
+        return self._compute_by_seller.get(seller, [])
 
     def of_kind(self, cls: type) -> list:
         """Contracts of one class, in creation order (a live list: do not modify it)."""

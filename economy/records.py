@@ -83,10 +83,6 @@ class Recorder:
     def _record(self, flows: dict[int, tuple[dict, float]]) -> None:
         m, led = self.m, self.m.ledger
         label = quarter_label(m.quarter, m.origin)
-        backlog: dict[int, float] = {}
-        for c in m.book.of_kind(ComputeContract):
-            if c.state in LIVE:
-                backlog[c.to_party] = backlog.get(c.to_party, 0.0) + c.remaining_value(m.quarter + 1 if m.quarter else 1)
         capex_total = 0.0
         for h, name in enumerate(led.names):
             co = m.by_holder.get(h)
@@ -116,7 +112,7 @@ class Recorder:
             row["capacity_gw"] = co.fleet.capacity_gw if co else 0.0
             if co and co.role == "lab":
                 row["capacity_gw"] = co.flows.compute_gw if m.quarter else co.fleet.capacity_gw
-            row["backlog"] = backlog.get(h, 0.0)
+            row["backlog"] = m.backlog(h)
             self.balance_rows.append(row)
         mk = m.world.market
         partner = sum(l.principal for l in m.book.of_kind(Loan) if l.state in LIVE and l.tied_to is not None)

@@ -12,3 +12,6 @@ One module per concept:
 * :mod:`.runner`: the loop that ties them together, with a progress bar; Ctrl-C safe.
 * :mod:`.cli`: the ``sweep``, ``analyze`` and ``compare`` subcommands of ``run.py``.
 """
+
+#: Where runs can execute (see :mod:`.executors`); here so the CLI can list them without loading them.
+EXECUTORS = ("serial", "processes", "dask")

@@ -23,10 +23,11 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from economy.sweep import EXECUTORS
 from economy.sweep.plan import RunSpec
 from economy.sweep.task import ChunkResult, SweepContext, run_chunk
 
-EXECUTORS = ("serial", "processes", "dask")
+__all__ = ["EXECUTORS", "DaskExecutor", "Executor", "ExecutorError", "ProcessExecutor", "SerialExecutor", "make_executor"]
 #: Chunks in flight per worker: enough to keep each busy while the main process stores results.
 IN_FLIGHT_PER_WORKER = 2
 

@@ -1,0 +1,231 @@
+"""A shareable report of a parameter study: Markdown with its figures and tables, in the sweep's folder.
+
+``run.py analyze DIR`` calls :func:`write_report`, which writes ``DIR/report/``::
+
+    report.md          what was run, outcomes per scenario, heatmap, fan charts, sensitivity, failures
+    outcomes.csv       median, 5-95% and mean of each metric per scenario
+    sobol_<metric>.csv / morris_<metric>.csv / tornado_<metric>.csv   when the design allows them
+    figures/*.png
+
+The folder is written beside and swapped in at the end, so a report is whole or absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.sensitivity import sweep_morris, sweep_sobol, tornado_data
+from analysis.study import load_sweep, parameter_names, sweep_manifest
+from analysis.study_figures import fan_chart, morris_chart, probability_heatmap, sobol_chart, tornado_chart
+from analysis.study_tables import KEY_SERIES, comparison_table, describe_metrics, group_columns, key_metrics, numeric
+
+#: Metrics whose sensitivity the report shows when the spec's ``report.metrics`` does not say.
+SENSITIVITY_METRICS = ("systemic_event", "total_losses", "fiscal_cost", "defaults")
+DPI = 110
+
+
+class ReportError(ValueError):
+    """A report that cannot be made as asked (e.g. an unknown metric); ``str()`` is for the user."""
+
+
+def write_report(folder: str | Path, metrics: list[str] | None = None) -> Path:
+    """Analyse a sweep folder and write its report into ``folder/report``.
+
+    Args:
+        folder: A folder written by ``run.py sweep`` or ``run.py compare``.
+        metrics: Metric columns to focus on (default: the spec's ``report.metrics``, else the key metrics).
+
+    Returns:
+        The path of ``report.md``.
+
+    Raises:
+        FileNotFoundError: If the folder is not a sweep folder or holds no runs yet.
+        ReportError: If a metric asked for is not a column of the runs.
+    """
+    folder = Path(folder)
+    manifest = sweep_manifest(folder) if (folder / "manifest.json").is_file() else None
+    if manifest is None:
+        raise FileNotFoundError(f"{folder}: not a sweep folder (no manifest.json)")
+    runs = load_sweep(folder)
+    spec = manifest["spec"]
+    lab = manifest.get("lab", "openai")
+    wanted = list(metrics or spec.get("report", {}).get("metrics") or [])
+    unknown = [m for m in wanted if m not in runs.columns]
+    if unknown:
+        cols = [c for c in runs.columns if c not in manifest.get("id_columns", []) and c not in ("status", "error")]
+        raise ReportError(f"unknown metric(s) {', '.join(unknown)}; metrics of this sweep: {', '.join(cols)}")
+    focus = key_metrics(runs, lab, wanted)
+
+    tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=folder))
+    try:
+        (tmp / "figures").mkdir()
+        lines = _report_lines(folder, tmp, manifest, runs, focus, wanted)
+        (tmp / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        final = folder / "report"
+        old = None
+        if final.exists():
+            old = folder / f".report-old-{os.getpid()}"
+            os.rename(final, old)
+        os.rename(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder / "report" / "report.md"
+
+
+def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, focus: list[str], wanted: list[str]) -> list[str]:
+    spec = manifest["spec"]
+    params = parameter_names(manifest)
+    sampler = spec["sampler"]["kind"]
+    ok = int((runs.status == "ok").sum())
+    failed = int((runs.status == "failed").sum())
+    scenarios = manifest.get("scenarios", {})
+    lines = [f"# Parameter study: {manifest['name']}", ""]
+    if manifest.get("description"):
+        lines += [manifest["description"].strip(), ""]
+    facts = [
+        ("spec", f"`{manifest.get('spec_file')}`"),
+        ("base config" + ("s" if len(scenarios) > 1 else ""), ", ".join(f"{k if k != 'base' else ''} `{v['file']}`".strip() for k, v in scenarios.items())),
+        ("sampler", sampler + (f" ({_sampler_text(spec['sampler'])})" if _sampler_text(spec["sampler"]) else "")),
+        ("parameters", ", ".join(f"`{p}` ({', '.join(manifest['parameters'][p]['path'])})" for p in params) or "none (Monte Carlo)"),
+        ("runs", f"{manifest['total_runs']} planned = {len(scenarios)} scenario(s) x {manifest['points']} point(s) x "
+                 f"{manifest['replications']} replication(s); {ok} stored ok, {failed} failed, "
+                 f"{manifest['total_runs'] - ok - failed} not yet run"),
+        ("seeds", f"sweep seed {spec['seed']}, rule `{spec['seeds']}`"),
+        ("code", f"`{manifest.get('code_version')}`, started {manifest.get('created')}"),
+    ]
+    lines += ["| | |", "|---|---|", *[f"| {k} | {v} |" for k, v in facts], ""]
+    lines += ["A systemic event is two or more defaults, or more than $100B written off by others "
+              "(`analysis/summary.py`). Money in USD billions.", ""]
+
+    # Outcomes per scenario
+    by = group_columns(runs, manifest)
+    described = describe_metrics(runs, focus, by)
+    described.to_csv(out / "outcomes.csv", index=False, float_format="%.6g")
+    lines += ["## Outcomes", "", "Median [5th, 95th percentile] over successful runs; probabilities as %."
+              + (f" One column per {' / '.join(by)}." if by else ""), ""]
+    lines += _md_table(comparison_table(described, by), index_name="metric") + [""]
+
+    # Heatmap over a two-parameter grid
+    axes = _heatmap_axes(runs, manifest)
+    if axes and "systemic_event" in runs.columns:
+        x, y = axes
+        fig = probability_heatmap(runs, x, y)
+        _save(fig, out, "heatmap_systemic_event")
+        lines += ["## Probability of a systemic event", "",
+                  f"Share of runs with a systemic event in each cell of `{x}` x `{y}`"
+                  + (" (pooled over the other parameters, scenarios and replications)." if len(params) > 2 or "scenario" in runs.columns
+                     else " (over the replications)."),
+                  "", "![heatmap](figures/heatmap_systemic_event.png)", ""]
+
+    # Fan charts
+    if any((folder / "chunks").glob("*/timeseries.parquet")):
+        ts = load_sweep(folder, "timeseries")
+        series = [c for c in (spec.get("report", {}).get("timeseries") or KEY_SERIES) if c in ts.columns]
+        if series:
+            fig = fan_chart(ts, series, by)
+            _save(fig, out, "fan_charts")
+            lines += ["## Trajectories", "", "Median (line) and 5-95% band (shade) per quarter"
+                      + (f", one colour per {' / '.join(by)}." if by else " over all runs."), "", "![fan charts](figures/fan_charts.png)", ""]
+
+    # Sensitivity
+    sens = [m for m in (wanted or SENSITIVITY_METRICS) if m in runs.columns and _varies(runs, m)]
+    numeric_params = [p for p in params if manifest["parameters"][p]["type"] in ("double", "int64")]
+    if sampler in ("sobol", "morris") and params:
+        lines += _design_sensitivity(out, runs, manifest, sens, folder)
+    if numeric_params and sens:
+        lines += ["## Tornado", "", "Mean outcome among the runs in the lowest and the highest fifth of each parameter's values "
+                  "(the other parameters varying as sampled). Red: the outcome rises with the parameter.", ""]
+        for m in sens[:3]:
+            data = tornado_data(runs, numeric_params, m)
+            if data.empty:
+                continue
+            data.to_csv(out / f"tornado_{m}.csv", index=False, float_format="%.6g")
+            _save(tornado_chart(data, m), out, f"tornado_{m}")
+            lines += [f"![tornado {m}](figures/tornado_{m}.png)", ""]
+
+    # Failures
+    if failed:
+        errors = runs.loc[runs.status == "failed", "error"].astype(str).str.split("\n").str[0]
+        counts = errors.value_counts().head(10)
+        lines += ["## Failed runs", "", f"{failed} run(s) raised; their parameters, seeds and errors are in the runs table "
+                  "(`status == 'failed'`). Most frequent errors:", ""]
+        lines += [f"- {n} x `{text[:300]}`" for text, n in counts.items()] + [""]
+    return lines
+
+
+def _design_sensitivity(out: Path, runs: pd.DataFrame, manifest: dict, metrics: list[str], folder: Path) -> list[str]:
+    sampler = manifest["spec"]["sampler"]["kind"]
+    design = load_sweep(folder, "design") if sampler == "morris" else None
+    scenarios = list(runs["scenario"].unique()) if "scenario" in runs.columns else [None]
+    lines = ["## Sobol indices" if sampler == "sobol" else "## Morris screening", ""]
+    lines += (["First-order (S1: the share of the outcome's variance due to the parameter alone) and total (ST: including its "
+               "interactions) indices, with 95% bootstrap confidence intervals (SALib). Each design point's outcome is the mean "
+               "over its replications.", ""] if sampler == "sobol" else
+              ["mu*: mean absolute elementary effect of moving a parameter across its range; sigma: their spread "
+               "(interactions or non-linearity). 95% bootstrap interval on mu* (SALib).", ""])
+    for scenario in scenarios:
+        for m in metrics:
+            tag = m + (f"_{scenario}" if scenario else "")
+            title = m + (f" ({scenario})" if scenario else "")
+            try:
+                if sampler == "sobol":
+                    table = sweep_sobol(runs, manifest, m, scenario)
+                    fig = sobol_chart(table, f"Sobol indices: {title}")
+                else:
+                    table = sweep_morris(runs, design, manifest, m, scenario)
+                    fig = morris_chart(table, f"Morris screening: {title}")
+            except ValueError as err:
+                lines += [f"*{title}: not computed: {err}*", ""]
+                continue
+            table.to_csv(out / f"{sampler}_{tag}.csv", index=False, float_format="%.6g")
+            _save(fig, out, f"{sampler}_{tag}")
+            lines += [f"### {title}", "", *_md_table(table.set_index("parameter"), index_name="parameter"), "",
+                      f"![{sampler} {title}](figures/{sampler}_{tag}.png)", ""]
+    return lines
+
+
+def _sampler_text(sampler: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sampler.items() if k != "kind")
+
+
+def _heatmap_axes(runs: pd.DataFrame, manifest: dict) -> tuple[str, str] | None:
+    """The spec's ``report.heatmap``, else the first two grid parameters with several values each."""
+    chosen = manifest["spec"].get("report", {}).get("heatmap")
+    if chosen:
+        return tuple(chosen)
+    if manifest["spec"]["sampler"]["kind"] != "grid":
+        return None
+    multi = [p for p in parameter_names(manifest) if runs[p].nunique() > 1]
+    return (multi[0], multi[1]) if len(multi) >= 2 else None
+
+
+def _varies(runs: pd.DataFrame, metric: str) -> bool:
+    values = numeric(runs.loc[runs.status == "ok", metric]).dropna()
+    return values.size > 1 and float(values.std()) > 0
+
+
+def _save(fig, out: Path, name: str) -> None:
+    fig.savefig(out / "figures" / f"{name}.png", dpi=DPI)
+
+
+def _md_table(df: pd.DataFrame, index_name: str = "") -> list[str]:
+    """A DataFrame as Markdown table lines (numbers to 4 significant digits)."""
+    def fmt(v: object) -> str:
+        if isinstance(v, (float, np.floating)):
+            return "-" if np.isnan(v) else f"{v:.4g}"
+        return str(v)
+
+    header = [index_name, *map(str, df.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for idx, row in df.iterrows():
+        lines.append("| " + " | ".join([fmt(idx), *(fmt(v) for v in row)]) + " |")
+    return lines

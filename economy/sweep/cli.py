@@ -1,0 +1,288 @@
+"""The ``sweep``, ``analyze`` and ``compare`` subcommands of ``run.py``.
+
+    python run.py sweep SPEC [--out DIR] [--executor serial|processes|dask] [--workers N]
+                             [--scheduler ADDRESS] [--chunk-size N] [--no-progress] [--run-id N]
+    python run.py analyze DIR [--metric NAME ...]
+    python run.py compare SCENARIO... --seeds N [--out DIR] [--quarters Q] [--executor ...] [--workers N]
+
+Exit status 0 on success, 2 for a mistake in the input (the message says what and
+where; nothing is written), 1 for an internal failure, 130 when stopped with Ctrl-C
+(completed chunks stay stored; the same command resumes). Heavy modules are imported
+by the handlers, so ``run.py run`` does not pay for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from economy.sweep import EXECUTORS
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "results"
+COMMANDS = ("sweep", "analyze", "compare")
+INTERRUPTED = 130
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _index(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _execution_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=EXECUTORS, default=None,
+                   help="where runs execute (default: processes; dask when --scheduler is given)")
+    p.add_argument("--workers", type=_count, default=None, help="worker processes (default: the number of CPUs)")
+    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--chunk-size", type=_count, default=None, help="runs per stored chunk (default: automatic, at most 25)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_study_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``sweep``, ``analyze`` and ``compare`` to ``run.py``'s subcommands."""
+    s = sub.add_parser("sweep", help="run a parameter study from a sweep spec (resumable)",
+                       description="Run every run of a sweep spec into a folder, resuming if it holds some already.")
+    s.add_argument("spec", help="sweep spec YAML (see configs/sweeps/)")
+    s.add_argument("--out", default=None, help="sweep folder (default: results/sweeps/<spec name>)")
+    s.add_argument("--run-id", type=_index, default=None,
+                   help="make only this run, print its row, and compare it with the stored one if --out holds it")
+    _execution_options(s)
+
+    a = sub.add_parser("analyze", help="tables, figures and a Markdown report of a sweep folder",
+                       description="Write DIR/report/ (report.md, CSV tables, figures/).")
+    a.add_argument("folder", help="a folder written by run.py sweep or run.py compare")
+    a.add_argument("--metric", action="append", default=None, help="metric to focus on (repeatable; default: the key metrics)")
+
+    c = sub.add_parser("compare", help="run scenarios for seeds 0..N-1 and put them side by side",
+                       description="Run each scenario config for seeds 0..N-1, print median and 5-95%% of the key metrics, "
+                                   "and write compare.csv and fan_charts.png.")
+    c.add_argument("scenarios", nargs="+", help="scenario config files")
+    c.add_argument("--seeds", type=_count, required=True, help="number of seeds (0..N-1) per scenario")
+    c.add_argument("--quarters", type=_count, default=None, help="run length (default: each config's)")
+    c.add_argument("--out", default=None, help="output folder (default: results/compare/<a>_vs_<b>_seeds<N>)")
+    _execution_options(c)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the subcommand in ``args``; return the exit status."""
+    handler = {"sweep": sweep_command, "analyze": analyze_command, "compare": compare_command}[args.command]
+    return handler(args)
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _stop_on_sigterm() -> None:
+    # A polite kill (SIGTERM) stops like Ctrl-C: completed chunks stay, the rest resumes later.
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _execution(args: argparse.Namespace) -> tuple[str, int] | str:
+    executor = args.executor or ("dask" if args.scheduler else "processes")
+    if args.scheduler and executor != "dask":
+        return f"--scheduler goes with --executor dask (got --executor {executor})"
+    workers = 1 if executor == "serial" else (args.workers or os.cpu_count() or 1)
+    return executor, workers
+
+
+# ---------------------------------------------------------------------------- sweep
+def sweep_command(args: argparse.Namespace) -> int:
+    """``run.py sweep``: run or resume a study, or re-run one of its runs."""
+    from economy.config import ConfigError
+    from economy.sweep.spec import load_study
+
+    execution = _execution(args)
+    if isinstance(execution, str):
+        return _error(execution)
+    try:
+        study = load_study(args.spec)
+    except ConfigError as err:
+        return _error(str(err))
+    out = Path(args.out) if args.out else RESULTS / "sweeps" / study.spec.name
+    if args.run_id is not None:
+        return _rerun(study, args.run_id, out)
+    return _run_study(study, out, args, *execution)
+
+
+def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, workers: int) -> int:
+    from economy.sweep.executors import ExecutorError
+    from economy.sweep.runner import run_sweep
+    from economy.sweep.storage import StorageError
+
+    _stop_on_sigterm()
+    try:
+        outcome = run_sweep(study, out, executor=executor, workers=workers, scheduler=args.scheduler,
+                            chunk_size=args.chunk_size, progress=not args.no_progress)
+    except (StorageError, ExecutorError) as err:
+        return _error(str(err))
+    except KeyboardInterrupt:
+        print("\ninterrupted before any run was stored; run the same command again to start", file=sys.stderr)
+        return INTERRUPTED
+    stored = outcome.stored_before + outcome.made
+    if outcome.interrupted:
+        print(f"\ninterrupted: {stored} of {outcome.total} runs stored in {out}; run the same command again to resume",
+              file=sys.stderr)
+        return INTERRUPTED
+    rate = outcome.made / outcome.seconds if outcome.seconds > 0 else 0.0
+    print(f"{stored} of {outcome.total} runs stored in {out} ({outcome.made} made now, {rate:.1f} runs/s"
+          + (f"; {outcome.failed} failed: see status and error in the runs table" if outcome.failed else "") + ")")
+    print(f"next: python run.py analyze {out}")
+    return 0
+
+
+def _rerun(study: Any, run_id: int, out: Path) -> int:
+    from economy.sweep.plan import Plan
+    from economy.sweep.runner import rerun
+
+    plan = Plan(study)
+    if run_id >= plan.total:
+        return _error(f"--run-id {run_id}: the study has runs 0..{plan.total - 1}")
+    run = plan.run(run_id)
+    row = rerun(study, run_id)
+    print(json.dumps(row, indent=2, default=str))
+    overrides = study.overrides(run.scenario, run.params)
+    print(f"\nthe same run in Python:\n  AIFinanceModel(config={study.scenario_files[run.scenario]!r}, seed={run.seed}, "
+          f"quarters={study.spec.quarters!r}, overrides={overrides!r}).run()")
+    stored = _stored_row(out, run_id)
+    if stored is not None:
+        same = _same_row(stored, row)
+        print(f"\nstored row in {out}: " + ("identical" if same else "DIFFERS (code or config changed since the sweep?)"))
+        return 0 if same else 1
+    return 0
+
+
+def _stored_row(out: Path, run_id: int) -> dict | None:
+    if not (out / "manifest.json").is_file():
+        return None
+    import pyarrow.compute as pc
+
+    from economy.sweep.storage import SweepStore
+
+    table = SweepStore(out).read("runs")
+    if table is None:
+        return None
+    hit = table.filter(pc.equal(table["run_id"], run_id)).to_pylist()
+    return hit[0] if hit else None
+
+
+def _same_row(a: dict, b: dict) -> bool:
+    import math
+
+    if set(a) != set(b):
+        return False
+    for k, v in a.items():
+        w = b[k]
+        if isinstance(v, float) and isinstance(w, float) and math.isnan(v) and math.isnan(w):
+            continue
+        if v != w:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------- analyze
+def analyze_command(args: argparse.Namespace) -> int:
+    """``run.py analyze``: write the report of a sweep folder."""
+    from analysis.report import ReportError, write_report
+
+    folder = Path(args.folder)
+    if not (folder / "manifest.json").is_file():
+        return _error(f"{folder}: not a sweep folder (no manifest.json); give a folder written by run.py sweep or compare")
+    try:
+        path = write_report(folder, args.metric)
+    except (ReportError, FileNotFoundError) as err:
+        return _error(str(err))
+    print(f"wrote {path} (tables as CSV and figures/ beside it)")
+    return 0
+
+
+# ---------------------------------------------------------------------------- compare
+def compare_spec(scenarios: list[str], seeds: int, quarters: int | None) -> tuple[dict, str]:
+    """The sweep spec of a comparison: each scenario for seeds 0..N-1, time series kept; and its name."""
+    names: dict[str, str] = {}
+    for path in scenarios:
+        stem = re.sub(r"[^A-Za-z0-9_-]", "_", Path(path).stem) or "scenario"
+        stem = stem if stem[0].isalnum() and stem != "base" else f"s{stem}"
+        name, k = stem, 2
+        while name in names:
+            name, k = f"{stem}_{k}", k + 1
+        names[name] = str(Path(path).resolve())
+    title = "_vs_".join(names) + f"_seeds{seeds}" + (f"_q{quarters}" if quarters else "")
+    raw = {"name": title[:120], "description": f"Comparison of {', '.join(names)} over seeds 0..{seeds - 1}.",
+           "base": names, "replications": seeds, "seeds": "replication", "sampler": {"kind": "grid"},
+           "outputs": {"timeseries": True}}
+    if quarters:
+        raw["quarters"] = quarters
+    return raw, title
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    """``run.py compare``: run scenarios side by side and print, write and plot the comparison."""
+    from economy.config import ConfigError
+    from economy.sweep.spec import study_from_dict
+
+    execution = _execution(args)
+    if isinstance(execution, str):
+        return _error(execution)
+    raw, title = compare_spec(args.scenarios, args.seeds, args.quarters)
+    import yaml
+
+    try:
+        study = study_from_dict(raw, "compare", Path.cwd(), yaml.safe_dump(raw, sort_keys=False))
+    except ConfigError as err:
+        return _error(str(err))
+    out = Path(args.out) if args.out else RESULTS / "compare" / title
+    status = _run_study(study, out, args, *execution)
+    if status != 0:
+        return status
+    return write_comparison(out)
+
+
+def write_comparison(out: Path) -> int:
+    """Print the side-by-side table of a comparison folder; write ``compare.csv`` and ``fan_charts.png``."""
+    from analysis.study import load_sweep, sweep_manifest
+    from analysis.study_figures import fan_chart
+    from analysis.study_tables import KEY_SERIES, comparison_table, describe_metrics, key_metrics
+    from economy.sweep.storage import atomic_write
+
+    manifest = sweep_manifest(out)
+    runs = load_sweep(out)
+    by = ["scenario"] if "scenario" in runs.columns else []
+    described = describe_metrics(runs, key_metrics(runs, manifest.get("lab", "openai")), by)
+    table = comparison_table(described, by)
+    print("\nmedian [5th, 95th percentile] over seeds; systemic_event as the share of seeds with one:")
+    print(table.to_string())
+    atomic_write(out / "compare.csv", described.to_csv(index=False, float_format="%.6g", lineterminator="\n").encode())
+    ts = load_sweep(out, "timeseries")
+    fig = fan_chart(ts, [c for c in KEY_SERIES if c in ts.columns], by, title="Median and 5-95% band over seeds, per scenario")
+    fig.savefig(out / "fan_charts.png", dpi=110)
+    failed = int((runs.status == "failed").sum())
+    if failed:
+        print(f"\n{failed} run(s) failed; see status and error in the runs table", file=sys.stderr)
+    print(f"\nwrote {out}/compare.csv and {out}/fan_charts.png")
+    return 0
