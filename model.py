@@ -31,7 +31,7 @@ from agents.lab import (
     health_score,
     round_take_up,
 )
-from agents.lender import credit_leverage, lending_decision
+from agents.lender import CreditConditions, credit_leverage, lending_decision
 from economy.capacity import Build, Vintage
 from economy.competition import OTHERS, Competition, CompetitionParams
 from economy.config import BuilderParams, Config, load_config, with_overrides
@@ -140,6 +140,8 @@ class AIFinanceModel(mesa.Model):
                                                                  d.capability_noise), self._competition_rng)
         self._open_balances()
         self.initial_cash = self.ledger.total_cash()
+        for co in self.companies:
+            co.opening_equity = self.ledger.equity(co.holder)
         self._calibrate_valuation()
         self.recorder = Recorder(self)
         self.recorder.record_opening()
@@ -621,7 +623,7 @@ class AIFinanceModel(mesa.Model):
             if v.cash - floor >= dues.get(borrower.holder, 0.0):
                 continue  # repaid from cash at maturity
             dta = self.leverage(borrower, lender, 0.0)
-            ok, spread = lending_decision(lender.spec.lender, dta, 0.0, views[lender.holder].cash, self.market.sentiment)
+            ok, spread = lending_decision(lender.spec.lender, dta, 0.0, views[lender.holder].cash, self.credit_conditions(lender, borrower))
             if ok:
                 loan.end = q + lender.spec.lender.tenor_quarters
                 if loan.fixed_rate_annual is None:
@@ -848,7 +850,7 @@ class AIFinanceModel(mesa.Model):
         if not lender.alive:
             return False
         dta_after = self.leverage(co, lender, amount)
-        ok, spread = lending_decision(lender.spec.lender, dta_after, amount, lender.cash(), self.market.sentiment)
+        ok, spread = lending_decision(lender.spec.lender, dta_after, amount, lender.cash(), self.credit_conditions(lender, co))
         ok = ok and dta_after <= spec.max_debt_to_assets
         if not ok:
             self.event("loan_refused", lender, co, amount,
@@ -892,11 +894,45 @@ class AIFinanceModel(mesa.Model):
                                self.total_assets(borrower.holder) + new_debt, backlog,
                                lender.spec.lender.backlog_advance_rate)
 
+    def credit_conditions(self, lender: Company, borrower: Company) -> CreditConditions:
+        """The conditions a lender decides under: sentiment, its own losses, the rescue it expects, the rules."""
+        gov = self.government
+        policy = gov.spec.government.policy if gov is not None and gov.alive else "none"
+        belief = 0.0
+        if policy in ("backstop", "discretionary") and self.direct_exposure(borrower) >= gov.spec.government.systemic_threshold:
+            belief = 1.0 if policy == "backstop" else 0.5
+        stress = lender.loss_stress if self.config.channels.credit else 0.0
+        cap = gov.spec.government.ex_ante_max_leverage if policy == "ex_ante" else None
+        return CreditConditions(self.market.sentiment, stress, belief, cap)
+
+    def direct_exposure(self, co: Company) -> float:
+        """What others have at stake in a firm directly: its debt, its take-or-pay purchases, stakes in it.
+
+        Lenders use this quick measure to judge whether the government would step in;
+        the government itself measures importance with a what-if run of the cascade.
+        """
+        exposure = self.ledger.balance(co.holder, Account.DEBT)
+        for c in self.book.of_kind(ComputeContract):
+            if c.from_party == co.holder and c.state in LIVE:
+                exposure += c.remaining_value(self.quarter + 1) * c.take_or_pay
+        return exposure + sum(s.fraction * co.market_value for s in self.book.of_kind(EquityStake)
+                              if s.to_party == co.holder and s.state in LIVE and s.from_party in self.by_holder)
+
+    def quoted_spread_bp(self, co: Company) -> float:
+        """The spread a company's lender would charge it now (0 for holders without a lender)."""
+        section = co.spec.builder or co.spec.investor
+        if section is None:
+            return 0.0
+        lender = self._company(section.lender)
+        if not lender.alive:
+            return 0.0
+        _ok, spread = lending_decision(lender.spec.lender, self.leverage(co, lender, 0.0), 0.0, lender.cash(),
+                                       self.credit_conditions(lender, co))
+        return spread
+
     def funding_rate(self, co: Company) -> float:
         """The annual rate a builder would pay on new debt now: policy rate plus its lender's quoted spread."""
-        lender = self._company(co.spec.builder.lender)
-        _ok, spread = lending_decision(lender.spec.lender, self.leverage(co, lender, 0.0), 0.0, lender.cash(), self.market.sentiment)
-        return self.market.policy_rate_annual + spread / 1e4
+        return self.market.policy_rate_annual + self.quoted_spread_bp(co) / 1e4
 
     def borrowing_room(self, holder: int, spec: BuilderParams) -> float:
         """New debt a builder could take before reaching its leverage ceiling."""
@@ -1021,6 +1057,9 @@ class AIFinanceModel(mesa.Model):
         self._statements = self.ledger.close_period()
         self.check_invariants()
         for co in self.companies:
+            if co.role == "lender":
+                co.recent_losses.append(self._statements[co.holder][Account.LOSSES])
+                co.loss_stress = sum(co.recent_losses) / max(co.opening_equity, 1e-9)
             co.cash_changes.append(co.cash() - getattr(co, "_cash_before", co.cash()))
             co._cash_before = co.cash()
             st = self._statements[co.holder]

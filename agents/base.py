@@ -86,6 +86,9 @@ class Company(mesa.Agent):
         self.net_income_hist: deque[float] = deque(maxlen=4)
         self.cost_factor = 1.0
         self.listed = spec.listed
+        self.opening_equity = 0.0
+        self.recent_losses: deque[float] = deque(maxlen=4)
+        self.loss_stress = 0.0
 
     @property
     def alive(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from agents.base import Company
 from economy.config import LenderParams
 
@@ -17,25 +19,45 @@ def credit_leverage(debt: float, assets: float, backlog: float, advance_rate: fl
     return debt / base if base > 0 else float("inf")
 
 
+@dataclass(frozen=True)
+class CreditConditions:
+    """What a lender's decision depends on besides the borrower's leverage."""
+
+    sentiment: float
+    stress: float
+    """The lender's recent losses over its opening equity (0 = none)."""
+    rescue_belief: float
+    """The chance, as lenders see it, that the government would rescue this borrower (0..1)."""
+    leverage_cap: float | None = None
+    """A regulator's leverage limit (ex-ante policy), if any."""
+
+
 def lending_decision(
-    params: LenderParams, debt_to_assets_after: float, amount: float, lender_cash: float, sentiment: float
+    params: LenderParams, leverage_after: float, amount: float, lender_cash: float, conditions: CreditConditions
 ) -> tuple[bool, float]:
-    """Approve if leverage after the loan stays under the limit and the cash is there; price by leverage.
+    """Approve if leverage after the loan is under the limit and the lender's capacity allows; price the risk.
+
+    The spread rises with the borrower's leverage, with fear in the market and with
+    the lender's own recent losses (it tightens after losses), and falls with the
+    believed chance of a government rescue (the too-big-to-fail subsidy). Losses
+    also shrink how much of its cash the lender will put into one loan.
 
     Args:
         params: The lender's parameters.
-        debt_to_assets_after: The borrower's :func:`credit_leverage` with the new loan.
+        leverage_after: The borrower's :func:`credit_leverage` with the new loan.
         amount: The new money asked for (0 for a roll-over).
         lender_cash: The lender's cash now.
-        sentiment: Market sentiment.
+        conditions: Market, lender and policy conditions.
 
     Returns:
-        ``(approved, spread_bp)``: the spread rises with the borrower's leverage and
-        with fear in the market.
+        ``(approved, spread_bp)``.
     """
-    spread = params.base_spread_bp + params.leverage_spread_bp * debt_to_assets_after + 200.0 * max(0.0, -sentiment)
-    ok = debt_to_assets_after <= params.max_borrower_debt_to_assets and amount <= lender_cash * params.max_exposure_share
-    return ok, spread
+    c = conditions
+    spread = (params.base_spread_bp + params.leverage_spread_bp * leverage_after + 200.0 * max(0.0, -c.sentiment)
+              + params.tightening_bp * c.stress - params.tbtf_discount_bp * c.rescue_belief)
+    limit = params.max_borrower_debt_to_assets if c.leverage_cap is None else min(params.max_borrower_debt_to_assets, c.leverage_cap)
+    capacity = lender_cash * params.max_exposure_share * max(0.0, 1.0 - params.tightening_capacity * c.stress)
+    return leverage_after <= limit and amount <= capacity, max(0.0, spread)
 
 
 class Lender(Company):

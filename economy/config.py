@@ -273,6 +273,9 @@ class LenderParams(Strict):
     max_exposure_share: Share = 0.25
     tenor_quarters: Annotated[int, Field(ge=1, le=160)] = 20
     backlog_advance_rate: Share = 0.5
+    tightening_bp: Annotated[float, Field(ge=0, le=20000)] = 500.0
+    tightening_capacity: Annotated[float, Field(ge=0, le=100)] = 2.0
+    tbtf_discount_bp: Annotated[float, Field(ge=0, le=2000)] = 100.0
 
 
 class GovernmentParams(Strict):
@@ -280,6 +283,7 @@ class GovernmentParams(Strict):
 
     policy: Policy = "none"
     systemic_threshold: Money = 100.0
+    ex_ante_max_leverage: Annotated[float, Field(gt=0, le=1)] = 0.5
 
 
 class Company(Strict):

@@ -34,7 +34,8 @@ FLOW_COLUMNS = {
 BALANCE_SHEET_COLUMNS = (
     ["quarter", "entity", "name", "role", "status"] + list(ASSET_COLUMNS) + ["total_assets"] + list(LIABILITY_COLUMNS)
     + ["total_liabilities", "equity"] + list(FLOW_COLUMNS)
-    + ["net_income", "stock_pay", "capex", "equity_raised", "free_cash_flow", "market_value", "capacity_gw", "backlog"]
+    + ["net_income", "stock_pay", "capex", "equity_raised", "free_cash_flow", "market_value", "capacity_gw", "backlog",
+       "credit_spread_bp"]
 )
 CONTRACT_FLOW_COLUMNS = ["quarter", "contract_id", "kind", "payer", "payee", "due", "paid"]
 CONTRACT_COLUMNS = ["contract_id", "kind", "from_party", "to_party", "amount", "start", "end", "state", "ended", "tied_to", "source"]
@@ -44,7 +45,8 @@ LOSS_COLUMNS = ["quarter", "holder", "source", "kind", "channel", "amount"]
 CHANNEL_COLUMNS = ["quarter", "holder", "channel", "source", "amount"]
 SYSTEM_COLUMNS = [
     "quarter", "ai_demand", "demand_regime", "gpu_price_index", "resale_factor", "policy_rate_annual", "sentiment",
-    "partner_debt", "openai_partner_debt", "ai_capex", "ai_capex_share_gdp", "defaults", "fiscal_cost", "total_cash",
+    "partner_debt", "openai_partner_debt", "ai_capex", "ai_capex_share_gdp", "avg_credit_spread_bp", "defaults", "rescues",
+    "fiscal_cost", "total_cash",
 ]
 
 
@@ -83,7 +85,7 @@ class Recorder:
     def _record(self, flows: dict[int, tuple[dict, float]]) -> None:
         m, led = self.m, self.m.ledger
         label = quarter_label(m.quarter, m.origin)
-        capex_total = 0.0
+        capex_total = spread_sum = spread_weight = 0.0
         for h, name in enumerate(led.names):
             co = m.by_holder.get(h)
             row: dict = {"quarter": label, "entity": name, "name": co.spec.name if co else "External sector",
@@ -113,6 +115,10 @@ class Recorder:
             if co and co.role == "lab":
                 row["capacity_gw"] = co.flows.compute_gw if m.quarter else co.fleet.capacity_gw
             row["backlog"] = m.backlog(h)
+            row["credit_spread_bp"] = m.quoted_spread_bp(co) if co and co.alive else 0.0
+            if row["credit_spread_bp"] and row["debt"] > 0:
+                spread_weight += row["debt"]
+                spread_sum += row["debt"] * row["credit_spread_bp"]
             self.balance_rows.append(row)
         mk = m.world.market
         partner = sum(l.principal for l in m.book.of_kind(Loan) if l.state in LIVE and l.tied_to is not None)
@@ -123,7 +129,10 @@ class Recorder:
             "quarter": label, "ai_demand": mk.demand_annual, "demand_regime": mk.regime, "gpu_price_index": mk.price_index,
             "resale_factor": mk.resale_factor, "policy_rate_annual": mk.policy_rate_annual, "sentiment": mk.sentiment,
             "partner_debt": partner, "openai_partner_debt": partner_openai, "ai_capex": capex_total,
-            "ai_capex_share_gdp": capex_total / gdp_q, "defaults": sum(1 for co in m.companies if co.status.value == "defaulted"),
+            "ai_capex_share_gdp": capex_total / gdp_q,
+            "avg_credit_spread_bp": spread_sum / spread_weight if spread_weight > 0 else 0.0,
+            "defaults": sum(1 for co in m.companies if co.status.value == "defaulted"),
+            "rescues": sum(1 for co in m.companies if co.status.value == "rescued"),
             "fiscal_cost": m.fiscal_cost, "total_cash": led.total_cash(),
         })
 
