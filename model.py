@@ -119,6 +119,7 @@ class AIFinanceModel(mesa.Model):
         world_seed, competition_seed = np.random.SeedSequence(int(cfg.run.seed)).spawn(2)
         self.world = WorldProcess(cfg.world, self.origin, np.random.default_rng(world_seed))
         self._competition_rng = np.random.default_rng(competition_seed)
+        self.market = self.world.market
         self._statements: list[list[float]] = []
 
         self.companies: list[Company] = []
