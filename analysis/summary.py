@@ -1,8 +1,18 @@
 """Summary figures of one run, computed from its tables (MODEL.md section 9).
 
 The systemic-event rule: a run has a systemic event when two or more firms default,
-or when losses written off by others exceed $100B. Cash burn is the negative of free
+or when losses written off by others (``total_losses``: loans, dues, stakes, credits)
+exceed $100B. Contracted orders lost to a buyer's default are reported apart, as
+``lost_backlog``. Cash burn is the negative of free
 cash flow (change in cash less equity raised less net new debt).
+
+``losses_by_channel`` sums what holders lost through each channel: unpaid dues and
+loans written off (payment; the part of a loan loss due to fire-sale prices is
+collateral), stakes in failed firms (equity), and the contracted orders of failed
+buyers (demand, the same amount as ``lost_backlog``). ``defaults_by_channel`` counts defaults by the channel that carried
+the most to the firm in its last quarter (credit and confidence show up here: a
+refused loan or a failed round is what pushed the firm over, not a loss to others).
+Fiscal cost is what the government paid in rescues and guarantees.
 """
 
 from __future__ import annotations
@@ -53,7 +63,9 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
     defaulted = sorted(last.loc[last.status == "defaulted", "entity"])
     rescued = sorted(last.loc[last.status == "rescued", "entity"])
     first_default = str(cascade.quarter.iloc[0]) if len(cascade) else None
-    total_losses = float(losses.amount.sum()) if len(losses) else 0.0
+    written_off = losses[losses.kind != "backlog"] if len(losses) else losses
+    total_losses = float(written_off.amount.sum()) if len(written_off) else 0.0
+    lost_backlog = float(losses.loc[losses.kind == "backlog", "amount"].sum()) if len(losses) else 0.0
     ai_roles = balance_sheets.role.isin(["lab", "chipmaker", "neocloud"])
     ai_value = balance_sheets[ai_roles].groupby("quarter", sort=False, observed=True).market_value.sum()
     peak_idx = ai_value.values.argmax()
@@ -67,8 +79,12 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "first_default_quarter": first_default,
         "systemic_event": bool(len(defaulted) >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
         "total_losses": round(total_losses, 3),
+        "lost_backlog": round(lost_backlog, 3),
         "losses_by_holder": {k: round(float(v), 3) for k, v in losses.groupby("holder").amount.sum().items()} if len(losses) else {},
-        "losses_by_channel": {k: round(float(v), 3) for k, v in cascade.groupby("channel").amount.sum().items()} if len(cascade) else {},
+        "losses_by_channel": {k: round(float(v), 3) for k, v in losses.groupby("channel").amount.sum().items()} if len(losses) else {},
+        "defaults_by_channel": (
+            {k: int(v) for k, v in cascade.drop_duplicates(["quarter", "entity"]).groupby("channel").size().items()}
+            if len(cascade) else {}),
         "fiscal_cost": round(float(system.fiscal_cost.iloc[-1]), 3),
         "peak_partner_debt": round(float(system.partner_debt.max()), 3),
         "peak_openai_partner_debt": round(float(system.openai_partner_debt.max()), 3),
@@ -98,6 +114,7 @@ def run_metrics(summary: dict, lab: str = "openai") -> dict[str, float | int | b
         "first_default_quarter": summary["first_default_quarter"],
         "systemic_event": summary["systemic_event"],
         "total_losses": summary["total_losses"],
+        "lost_backlog": summary["lost_backlog"],
         "fiscal_cost": summary["fiscal_cost"],
         "rescues": len(summary["rescued"]),
         "peak_partner_debt": summary["peak_partner_debt"],

@@ -49,6 +49,7 @@ class DefaultResolver:
         self.q = model.quarter
         self.label = model.label
         self.on = model.config.channels
+        self.discount: dict[str, float] = {}
 
     def run(self, shortfall: dict[int, float]) -> None:
         """Resolve this quarter's defaults in rounds until none is new."""
@@ -253,11 +254,13 @@ class DefaultResolver:
                   (co.holder, Account.HARDWARE, -hw_book)), f"{co.entity}: seized hardware fire-sold")
         owed = sum(loan.principal for loan in secured)
         for loan in secured:
-            part = min(loan.principal, proceeds * loan.principal / owed)
+            share = loan.principal / owed
+            part = min(loan.principal, proceeds * share)
             led.transfer(co.holder, loan.from_party, part, Account.DEBT, Account.LOANS_HELD, f"{loan.id}: collateral proceeds")
             loan.principal -= part
-            if value > proceeds:
-                m.note_channel(loan.from_party, Channel.COLLATERAL, (value - proceeds) * part / max(proceeds, 1e-12), co.entity)
+            if value > proceeds:  # what the thin market took off this lender's recovery
+                self.discount[loan.id] = (value - proceeds) * share
+                m.note_channel(loan.from_party, Channel.COLLATERAL, self.discount[loan.id], co.entity)
         m.event("fire_sale", co, None, proceeds,
                 f"lenders seize {gw:.2f} GW of {co.spec.name} hardware and sell it for ${proceeds:.1f}B "
                 f"(resale price now {m.market.resale_factor:.0%} of value)", Channel.COLLATERAL.value)
@@ -328,9 +331,13 @@ class DefaultResolver:
                 led.move(co.holder, Account.DEBT, Account.OTHER_INCOME, loss, f"{loan.id}: extinguished in default")
                 if self.on.payment:
                     led.move(loan.from_party, Account.LOSSES, Account.LOANS_HELD, loss, f"{loan.id}: written off")
-                    m.note_channel(loan.from_party, Channel.PAYMENT, loss, co.entity)
-                    m.losses.append({"quarter": self.label, "holder": led.names[loan.from_party], "source": co.entity,
-                                     "kind": "loan", "channel": Channel.PAYMENT.value, "amount": loss})
+                    # the part the fire sale took off the recovery was carried by the collateral channel
+                    by_collateral = min(loss, self.discount.get(loan.id, 0.0))
+                    for channel, amount in ((Channel.COLLATERAL, by_collateral), (Channel.PAYMENT, loss - by_collateral)):
+                        if amount > 0:
+                            m.losses.append({"quarter": self.label, "holder": led.names[loan.from_party], "source": co.entity,
+                                             "kind": "loan", "channel": channel.value, "amount": amount})
+                    m.note_channel(loan.from_party, Channel.PAYMENT, loss - by_collateral, co.entity)
                 else:  # the payment channel is off: the lender is made whole from outside
                     led.transfer(m.external, loan.from_party, loss, Account.OPEX, Account.LOANS_HELD, f"{loan.id}: made good from outside")
             loan.principal = 0.0
