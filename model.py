@@ -143,6 +143,7 @@ class AIFinanceModel(mesa.Model):
         self.initial_cash = self.ledger.total_cash()
         for co in self.companies:
             co.opening_equity = self.ledger.equity(co.holder)
+            co.cash_before = co.cash()
         self._calibrate_valuation()
         self.recorder = Recorder(self)
         self.recorder.record_opening()
@@ -232,7 +233,7 @@ class AIFinanceModel(mesa.Model):
             {co.holder: self._reach(co) for co in labs},
             {co.holder: co.spec.lab.price for co in labs},
         )
-        self.channels.new_quarter()
+        self.channels.new_quarter(self.quarter)
         self.fire_sellers = []
         for c in self.book.contracts:
             if c.state is State.PENDING and c.start <= self.quarter:
@@ -323,7 +324,8 @@ class AIFinanceModel(mesa.Model):
                     c.allocated_gw = min(shells, c.scheduled_gw(q))
                     shells -= c.allocated_gw
                     co.fleet.leased_out_gw += c.allocated_gw
-                    self.by_holder[c.from_party].fleet.leased_in_gw += c.allocated_gw
+                    if c.from_party in self.by_holder:  # outside buyers (a taken-over contract) have no fleet
+                        self.by_holder[c.from_party].fleet.leased_in_gw += c.allocated_gw
         free: dict[int, float] = {}
         for co in self.companies:  # compute rentals from own capacity
             if not co.alive or co.spec.builder is None:
@@ -333,7 +335,8 @@ class AIFinanceModel(mesa.Model):
                 if c.payment == "rental":
                     c.allocated_gw = min(left, c.scheduled_gw(q))
                     left -= c.allocated_gw
-                    self.by_holder[c.from_party].flows.rented_in_gw += c.allocated_gw
+                    if c.from_party in self.by_holder:
+                        self.by_holder[c.from_party].flows.rented_in_gw += c.allocated_gw
             free[co.holder] = left
         rented = total = 0.0
         for co in self.companies:  # spot sales of what is left
@@ -404,7 +407,7 @@ class AIFinanceModel(mesa.Model):
                 decisions += co.decide(views[co.holder])
         taken = {d.entity: d.contracts for d in decisions if isinstance(d, TakeDeliveries)}
         for c in self.book.of_kind(ComputeContract):
-            if c.payment == "purchase" and c.live(q):
+            if c.payment == "purchase" and c.live(q) and c.from_party in self.by_holder:
                 buyer = self.by_holder[c.from_party]
                 c.take_optional = buyer.alive and (c.id in taken[buyer.entity] if buyer.entity in taken else True)
                 c.allocated_gw = c.scheduled_gw(q) if c.take_optional else c.binding_gw(q)
@@ -588,7 +591,7 @@ class AIFinanceModel(mesa.Model):
         """What borrowers with a maturing loan, and investors, owe this quarter, before settlement."""
         q = self.quarter
         who = {c.to_party for c in self.book.of_kind(Loan) if c.end == q and c.live(q)}
-        who |= {co.holder for co in self.companies if co.role == "investor"}
+        who |= {co.holder for co in self.companies if co.role in ("investor", "government")}
         ctx = DueContext(self.market.policy_rate_annual, self.market.price_index)
         dues: dict[int, float] = {}
         for c in self.book.contracts:
@@ -602,7 +605,10 @@ class AIFinanceModel(mesa.Model):
         return dues
 
     def _raise_cash(self, views: dict, dues: dict[int, float]) -> None:
-        """Investors sell holdings to meet what falls due (MODEL.md section 6: forced sales)."""
+        """Investors sell holdings to meet what falls due (MODEL.md section 6: forced sales); the government borrows."""
+        gov = self.government
+        if gov is not None and dues.get(gov.holder, 0.0) > gov.cash():
+            self.fund_government(gov, dues[gov.holder] - gov.cash())
         for co in self.companies:
             if co.alive and co.role == "investor":
                 short = dues.get(co.holder, 0.0) + co.spec.investor.min_cash - views[co.holder].cash
@@ -624,7 +630,9 @@ class AIFinanceModel(mesa.Model):
             if v.cash - floor >= dues.get(borrower.holder, 0.0):
                 continue  # repaid from cash at maturity
             dta = self.leverage(borrower, lender, 0.0)
-            ok, spread = lending_decision(lender.spec.lender, dta, 0.0, views[lender.holder].cash, self.credit_conditions(lender, borrower))
+            # rolling a loan is lending its principal again: it counts against what the lender will put out
+            ok, spread = lending_decision(lender.spec.lender, dta, loan.principal, views[lender.holder].cash,
+                                          self.credit_conditions(lender, borrower))
             if ok:
                 loan.end = q + lender.spec.lender.tenor_quarters
                 if loan.fixed_rate_annual is None:
@@ -696,10 +704,12 @@ class AIFinanceModel(mesa.Model):
         due = sum(o.amount for o in obs)
         if paid <= 0:
             return
-        buyer, seller = self.by_holder[c.from_party], self.by_holder[c.to_party]
-        gw = c.allocated_gw * paid / due
-        buyer.fleet.vintages.append(Vintage(self.quarter, gw, paid, paid, self.config.world.hardware_life_quarters))
-        buyer.flows.capex += paid
+        seller = self.by_holder[c.to_party]
+        buyer = self.by_holder.get(c.from_party)  # None when outside buyers took the contract over
+        if buyer is not None:
+            gw = c.allocated_gw * paid / due
+            buyer.fleet.vintages.append(Vintage(self.quarter, gw, paid, paid, self.config.world.hardware_life_quarters))
+            buyer.flows.capex += paid
         if seller.spec.chips:
             self.ledger.transfer(seller.holder, self.external, paid * (1 - seller.spec.chips.gross_margin),
                                  Account.OPEX, Account.REVENUE, "cost of chips sold")
@@ -964,7 +974,7 @@ class AIFinanceModel(mesa.Model):
             else:
                 out.rent_in += gw
         tied = max(by_lab, key=lambda k: (by_lab[k], -k)) if by_lab else None
-        out.tied_to = tied if tied is not None and self.by_holder[tied].spec.lab is not None else None
+        out.tied_to = tied if tied in self.by_holder and self.by_holder[tied].spec.lab is not None else None
         return out
 
     # 6 ------------------------------------------------------------------
@@ -1061,8 +1071,8 @@ class AIFinanceModel(mesa.Model):
             if co.role == "lender":
                 co.recent_losses.append(self._statements[co.holder][Account.LOSSES])
                 co.loss_stress = sum(co.recent_losses) / max(co.opening_equity, 1e-9)
-            co.cash_changes.append(co.cash() - getattr(co, "_cash_before", co.cash()))
-            co._cash_before = co.cash()
+            co.cash_changes.append(co.cash() - co.cash_before)
+            co.cash_before = co.cash()
             st = self._statements[co.holder]
             co.revenue_hist.append(st[Account.REVENUE])
             co.net_income_hist.append(sum(st[a] for a in INCOME) - sum(st[a] for a in EXPENSES))

@@ -81,6 +81,7 @@ class Company(mesa.Agent):
         self.market_value = spec.market_value
         self.own_multiple = 0.0
         self.cash_changes: deque[float] = deque(maxlen=4)
+        self.cash_before = 0.0
         self.ai_revenue_hist: deque[float] = deque(maxlen=5)
         self.revenue_hist: deque[float] = deque(maxlen=4)
         self.net_income_hist: deque[float] = deque(maxlen=4)

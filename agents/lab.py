@@ -59,6 +59,8 @@ def funding_round(view: View, params: LabParams, sentiment: float, entity: str, 
     if amount <= 0:
         return None
     pre_money = params.valuation_multiple * view.ai_revenue_q * 4.0 * max(0.1, 1.0 + sentiment)
+    if pre_money <= 0:
+        return None  # nothing to price a round on
     return RaiseFunding(entity, amount, pre_money)
 
 

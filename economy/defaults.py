@@ -59,14 +59,44 @@ class DefaultResolver:
         for rnd in range(1, MAX_ROUNDS + 1):
             triggers.update(self._covenant_triggers())
             triggers.update(self._insolvency_triggers())
-            triggers = {h: a for h, a in triggers.items() if m.by_holder[h].alive}
+            # the government can always borrow: it never defaults
+            triggers = {h: a for h, a in triggers.items() if m.by_holder[h].alive and m.by_holder[h].role != "government"}
             if not triggers:
                 return
             for h in sorted(triggers):
-                if m.by_holder[h].alive:
+                if m.by_holder[h].alive and not self._pay_arrears(m.by_holder[h]):
                     self.fail(m.by_holder[h], triggers[h], rnd)
             triggers = {}
         raise RuntimeError(f"{self.label}: the default cascade did not settle in {MAX_ROUNDS} rounds")
+
+    def _pay_arrears(self, co: Company) -> bool:
+        """Pay this quarter's unpaid dues late if money has come in since (a rescue of a debtor); True if cured.
+
+        Only a firm whose trouble was a payment shortfall can be cured this way.
+        """
+        m = self.m
+        unpaid = [ob for ob in m.obligations if ob.payer == co.holder and ob.paid < ob.amount - 1e-9]
+        gap = sum(ob.amount - ob.paid for ob in unpaid)
+        if not unpaid or co.cash() < gap or co.holder not in m.shortfall:
+            return False
+        catch_up: dict[str, list[Obligation]] = {}
+        for ob in unpaid:
+            late = ob.amount - ob.paid
+            self.led.transfer(ob.payer, ob.payee, late, ob.payer_debit, ob.payee_credit, "arrears paid")
+            if ob.contract is not None:
+                catch_up.setdefault(ob.contract.id, []).append(
+                    Obligation(ob.contract, ob.payer, ob.payee, ob.amount, ob.payer_debit, ob.payee_credit, ob.label, late))
+            ob.paid = ob.amount
+        self._settle_late(catch_up)
+        m.event("arrears_paid", co, None, gap, f"{co.spec.name} pays ${gap:.1f}B of arrears late in the quarter")
+        return True
+
+    def _settle_late(self, catch_up: dict[str, list[Obligation]]) -> None:
+        for cid, obs in catch_up.items():
+            contract = self.m.book.by_id[cid]
+            contract.settled(self.q, obs)
+            if isinstance(contract, ComputeContract) and contract.payment == "purchase":
+                self.m.deliver_systems(contract, obs)
 
     # ---------------------------------------------------------------- triggers
     def _covenant_triggers(self) -> dict[int, float]:
@@ -190,11 +220,7 @@ class DefaultResolver:
                 catch_up.setdefault(ob.contract.id, []).append(
                     Obligation(ob.contract, ob.payer, ob.payee, ob.amount, ob.payer_debit, ob.payee_credit, ob.label, gap))
             ob.paid = ob.amount
-        for cid, obs in catch_up.items():
-            contract = m.book.by_id[cid]
-            contract.settled(self.q, obs)
-            if isinstance(contract, ComputeContract) and contract.payment == "purchase":
-                m.deliver_systems(contract, obs)
+        self._settle_late(catch_up)
         co.status = Status.RESCUED
         m.event("rescue", gov, co, need,
                 f"{gov.spec.name} rescues {co.spec.name} with ${need:.1f}B (its failure would cost others ${importance:.0f}B)")
@@ -414,5 +440,6 @@ def what_if_losses(model: AIFinanceModel, co: Company) -> float:
     before = len(twin.channels.rows)
     resolver = DefaultResolver(twin)
     resolver.default(twin.by_holder[co.holder], 0.0, 0)
-    resolver.run({})
+    # others already short this quarter fail in the twin too, so the cascade runs as it would
+    resolver.run({h: a for h, a in twin.shortfall.items() if h != co.holder})
     return sum(r["amount"] for r in twin.channels.rows[before:] if r["holder"] != co.entity)

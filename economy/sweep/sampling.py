@@ -98,9 +98,10 @@ def grid_design(spec: SweepSpec, integer: dict[str, bool]) -> Design:
     """Every combination of the parameters' grid values, the last parameter varying fastest."""
     names = tuple(spec.parameters)
     levels = [grid_values(spec.parameters[n], integer.get(n, False)) for n in names]
-    index = np.array(list(itertools.product(*(range(len(v)) for v in levels))), dtype=float).reshape(-1, len(names))
-    sizes = np.array([max(len(v) - 1, 1) for v in levels], dtype=float)
-    unit = index / sizes if len(names) else np.zeros((1, 0))
+    if not names:  # a Monte Carlo study: one point, replicated
+        return Design(names=(), unit=np.zeros((1, 0)), columns={})
+    index = np.array(list(itertools.product(*(range(len(v)) for v in levels))), dtype=float)
+    unit = index / np.array([max(len(v) - 1, 1) for v in levels], dtype=float)
     columns = {n: [levels[j][int(i)] for i in index[:, j]] for j, n in enumerate(names)}
     return Design(names=names, unit=unit, columns=columns)
 

@@ -678,18 +678,21 @@ def _choose_lab(spec: SweepSpec, scenarios: dict[str, Config]) -> tuple[str, lis
     return lab, problems
 
 
+class _EmptySummary(dict):
+    """A run summary with nothing in it: any field reads as an empty mapping (len 0, ``.get`` gives the default)."""
+
+    def __missing__(self, key: str) -> dict:
+        return {}
+
+
 @functools.cache
 def _metric_names() -> frozenset[str]:
-    """The metric columns a run keeps, found by asking ``run_metrics`` about an empty run."""
+    """The metric columns a run keeps, found by asking ``run_metrics`` about an empty summary."""
     from analysis.summary import run_metrics
 
-    empty = {"defaults": 0, "defaulted": [], "rescued": [], "first_default_quarter": None, "systemic_event": False,
-             "total_losses": 0.0, "fiscal_cost": 0.0, "peak_partner_debt": 0.0, "peak_openai_partner_debt": 0.0,
-             "ai_capex_share_gdp_peak": 0.0, "ai_capex_share_gdp_trough": 0.0, "ai_market_value_peak_to_trough": 0.0,
-             "losses_by_channel": {}, "losses_by_holder": {}, "labs": {}}
     try:
-        return frozenset(run_metrics(empty))
-    except (KeyError, TypeError, ValueError):
+        return frozenset(run_metrics(_EmptySummary()))
+    except (KeyError, TypeError, ValueError, AttributeError):
         return frozenset()  # the metric set changed shape; the row builder still refuses a clash
 
 
