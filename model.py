@@ -147,6 +147,11 @@ class AIFinanceModel(mesa.Model):
         self._calibrate_valuation()
         self.recorder = Recorder(self)
         self.recorder.record_opening()
+        # Mesa's own collector, for batch_run and SolaraViz users; the full tables come from the recorder
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "ai_demand": "ai_demand", "sentiment": "sentiment", "defaults": "defaults", "rescues": "rescues",
+            "fiscal_cost": "fiscal_cost", "partner_debt": "partner_debt"})
+        self.datacollector.collect(self)
         self.running = True
 
     # ------------------------------------------------------------------ opening state
@@ -1077,6 +1082,7 @@ class AIFinanceModel(mesa.Model):
             co.revenue_hist.append(st[Account.REVENUE])
             co.net_income_hist.append(sum(st[a] for a in INCOME) - sum(st[a] for a in EXPENSES))
         self.recorder.record_quarter()
+        self.datacollector.collect(self)
 
     def check_invariants(self) -> None:
         """Balance sheets balance, cash is conserved, debt matches loans, nobody holds negative cash.
@@ -1105,6 +1111,32 @@ class AIFinanceModel(mesa.Model):
                 raise AccountingError(f"{label}: debt of {name} on the ledger ({led.balance(h, Account.DEBT):.6g}) differs from its loans ({debt[h]:.6g})")
             if abs(led.balance(h, Account.LOANS_HELD) - held[h]) > 1e-6 * scale:
                 raise AccountingError(f"{label}: loans held by {name} on the ledger ({led.balance(h, Account.LOANS_HELD):.6g}) differ from its loans ({held[h]:.6g})")
+
+    # ------------------------------------------------------------------ system figures (reporters)
+    @property
+    def ai_demand(self) -> float:
+        """End-user AI spending, annualised ($B)."""
+        return self.market.demand_annual
+
+    @property
+    def sentiment(self) -> float:
+        """Market sentiment (-1..1)."""
+        return self.market.sentiment
+
+    @property
+    def defaults(self) -> int:
+        """Companies in default."""
+        return sum(1 for co in self.companies if co.status is Status.DEFAULTED)
+
+    @property
+    def rescues(self) -> int:
+        """Companies rescued by the government."""
+        return sum(1 for co in self.companies if co.status is Status.RESCUED)
+
+    @property
+    def partner_debt(self) -> float:
+        """Outstanding loans tied to a lab's contracts ($B)."""
+        return sum(loan.principal for loan in self.book.of_kind(Loan) if loan.state in LIVE and loan.tied_to is not None)
 
     # ------------------------------------------------------------------ helpers
     def _company(self, entity: str) -> Company:

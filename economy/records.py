@@ -121,7 +121,7 @@ class Recorder:
                 spread_sum += row["debt"] * row["credit_spread_bp"]
             self.balance_rows.append(row)
         mk = m.world.market
-        partner = sum(l.principal for l in m.book.of_kind(Loan) if l.state in LIVE and l.tied_to is not None)
+        partner = m.partner_debt
         openai = m.index.get("openai")
         partner_openai = sum(l.principal for l in m.book.of_kind(Loan) if l.state in LIVE and l.tied_to == openai and openai is not None)
         gdp_q = m.config.world.macro.gdp_annual / 4.0 * (1 + m.config.world.macro.gdp_growth_annual) ** (m.quarter / 4.0)
@@ -131,8 +131,8 @@ class Recorder:
             "partner_debt": partner, "openai_partner_debt": partner_openai, "ai_capex": capex_total,
             "ai_capex_share_gdp": capex_total / gdp_q,
             "avg_credit_spread_bp": spread_sum / spread_weight if spread_weight > 0 else 0.0,
-            "defaults": sum(1 for co in m.companies if co.status.value == "defaulted"),
-            "rescues": sum(1 for co in m.companies if co.status.value == "rescued"),
+            "defaults": m.defaults,
+            "rescues": m.rescues,
             "fiscal_cost": m.fiscal_cost, "total_cash": led.total_cash(),
         })
 

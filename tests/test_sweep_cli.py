@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
+import run
 from analysis.study import load_sweep
 from economy.sweep.runner import run_sweep
 from economy.sweep.spec import load_study
@@ -25,8 +27,8 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def _long_spec(tmp_path: Path) -> Path:
-    """60 short runs: long enough to be stopped part-way."""
-    return tiny_spec(tmp_path, name="long", replications=10,
+    """36 short runs: long enough to be stopped part-way."""
+    return tiny_spec(tmp_path, name="long", replications=6,
                      parameters={"growth": {"path": "world.demand.regimes.steady.growth_annual", "values": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}})
 
 
@@ -54,16 +56,16 @@ def test_resume_after_hard_kill_gives_the_uninterrupted_table(tmp_path: Path) ->
     proc = _start_and_stop_after_chunks(spec, out, signal.SIGKILL)
     assert proc.returncode == -signal.SIGKILL
     partial = load_sweep(out)
-    assert 0 < len(partial) < 60
+    assert 0 < len(partial) < 36
 
     done = _cli("sweep", str(spec), "--out", str(out), "--workers", "2", "--chunk-size", "3", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert f"({len(partial)} stored, {60 - len(partial)} to run)" in done.stderr
+    assert f"({len(partial)} stored, {36 - len(partial)} to run)" in done.stderr
 
     reference = tmp_path / "reference"
     run_sweep(load_study(spec), reference, executor="serial", progress=False, log=lambda _m: None)
     resumed = load_sweep(out)
-    assert resumed.run_id.is_unique and len(resumed) == 60
+    assert resumed.run_id.is_unique and len(resumed) == 36
     pd.testing.assert_frame_equal(resumed, load_sweep(reference))
     pd.testing.assert_frame_equal(load_sweep(out, "timeseries"), load_sweep(reference, "timeseries"))
 
@@ -77,12 +79,12 @@ def test_ctrl_c_keeps_completed_chunks_and_says_how_to_resume(tmp_path: Path) ->
     assert "interrupted:" in stderr and "run the same command again to resume" in stderr
     assert "Traceback" not in stderr
     runs = load_sweep(out)
-    assert runs.run_id.is_unique and 0 < len(runs) < 60
+    assert runs.run_id.is_unique and 0 < len(runs) < 36
     assert len(runs) % 3 == 0  # whole chunks of 3 only
     assert not list((out / "chunks").glob(".tmp-*"))
 
 
-def test_smoke_sweep_with_progress_then_analyze_and_rerun(tmp_path: Path) -> None:
+def test_smoke_sweep_with_progress_then_analyze_and_rerun(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """The smoke spec runs on 2 workers with a progress bar, analyze writes a report, and --run-id matches the stored row."""
     out = tmp_path / "smoke"
     spec = str(ROOT / "configs" / "sweeps" / "smoke.yaml")
@@ -91,45 +93,46 @@ def test_smoke_sweep_with_progress_then_analyze_and_rerun(tmp_path: Path) -> Non
     assert "smoke: 100%" in done.stderr and "36/36" in done.stderr and "run/s" in done.stderr  # tqdm bar with rate and ETA
     assert "36 of 36 runs stored" in done.stdout
 
-    report = _cli("analyze", str(out), cwd=tmp_path)
-    assert report.returncode == 0, report.stderr
+    assert run.main(["analyze", str(out)]) == 0
     text = (out / "report" / "report.md").read_text()
     assert "## Outcomes" in text and "## Probability of a systemic event" in text and "## Trajectories" in text
     assert (out / "report" / "figures" / "heatmap_systemic_event.png").stat().st_size > 0
     assert (out / "report" / "figures" / "fan_charts.png").stat().st_size > 0
     assert (out / "report" / "outcomes.csv").is_file()
 
-    again = _cli("sweep", spec, "--out", str(out), "--run-id", "17", cwd=tmp_path)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "stored row in" in again.stdout and "identical" in again.stdout
-    assert "AIFinanceModel(config=" in again.stdout
+    capsys.readouterr()
+    assert run.main(["sweep", spec, "--out", str(out), "--run-id", "17"]) == 0
+    printed = capsys.readouterr().out
+    assert "stored row in" in printed and "identical" in printed
+    assert "AIFinanceModel(config=" in printed
 
 
-def test_analyze_refuses_a_folder_that_is_not_a_sweep(tmp_path: Path) -> None:
+def test_analyze_refuses_a_folder_that_is_not_a_sweep(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """``run.py analyze`` on a plain folder exits 2 with a message and writes nothing."""
-    done = _cli("analyze", str(tmp_path), cwd=tmp_path)
-    assert done.returncode == 2 and "not a sweep folder" in done.stderr
+    assert run.main(["analyze", str(tmp_path)]) == 2
+    assert "not a sweep folder" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sweep_into_a_folder_of_another_sweep_exits_2(tmp_path: Path) -> None:
+def test_sweep_into_a_folder_of_another_sweep_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """Pointing a different spec at an existing sweep folder is a user error (exit 2), not a mix of results."""
-    out = tmp_path / "out"
-    first = _cli("sweep", str(tiny_spec(tmp_path)), "--out", str(out), "--executor", "serial", "--no-progress", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    other = _cli("sweep", str(tiny_spec(tmp_path, name="other", seed=3)), "--out", str(out), "--executor", "serial", cwd=tmp_path)
-    assert other.returncode == 2 and "different spec" in other.stderr and "Traceback" not in other.stderr
+    out = str(tmp_path / "out")
+    assert run.main(["sweep", str(tiny_spec(tmp_path)), "--out", out, "--executor", "serial", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert run.main(["sweep", str(tiny_spec(tmp_path, name="other", seed=3)), "--out", out, "--executor", "serial"]) == 2
+    assert "different spec" in capsys.readouterr().err
 
 
-def test_compare_puts_scenarios_side_by_side(tmp_path: Path) -> None:
+def test_compare_puts_scenarios_side_by_side(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """``run.py compare`` runs each scenario for seeds 0..N-1, prints a table, writes compare.csv and a fan chart."""
     variant = tmp_path / "slow_demand.yaml"
     variant.write_text(yaml.safe_dump({"base": str(TINY), "world": {"demand": {"regimes": {"steady": {"growth_annual": 0.0}}}}}))
     out = tmp_path / "cmp"
-    done = _cli("compare", str(TINY), str(variant), "--seeds", "3", "--quarters", "4", "--out", str(out),
-                "--executor", "serial", "--no-progress", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "tiny" in done.stdout and "slow_demand" in done.stdout and "systemic_event" in done.stdout
+    status = run.main(["compare", str(TINY), str(variant), "--seeds", "3", "--quarters", "4", "--out", str(out),
+                       "--executor", "serial", "--no-progress"])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert "tiny" in printed and "slow_demand" in printed and "systemic_event" in printed
     table = pd.read_csv(out / "compare.csv")
     assert set(table.scenario) == {"tiny", "slow_demand"} and {"median", "p5", "p95"} <= set(table.columns)
     assert (out / "fan_charts.png").stat().st_size > 0
@@ -137,9 +140,10 @@ def test_compare_puts_scenarios_side_by_side(tmp_path: Path) -> None:
     assert sorted(runs.seed.unique().tolist()) == [0, 1, 2]
 
 
-def test_compare_with_a_missing_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+def test_compare_with_a_missing_scenario_exits_2_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """A scenario file that does not exist is named, exit 2, no output folder."""
     out = tmp_path / "cmp"
-    done = _cli("compare", str(TINY), str(tmp_path / "nope.yaml"), "--seeds", "2", "--out", str(out), cwd=tmp_path)
-    assert done.returncode == 2 and "nope.yaml" in done.stderr and "not found" in done.stderr
+    assert run.main(["compare", str(TINY), str(tmp_path / "nope.yaml"), "--seeds", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "nope.yaml" in err and "not found" in err
     assert not out.exists()

@@ -23,12 +23,12 @@ def _sweep(tmp_path: Path, out: str, **kwargs) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def test_results_identical_across_serial_processes_and_dask(tmp_path: Path) -> None:
-    """Serial, 2 local processes and a 2-worker Dask LocalCluster on 127.0.0.1 store the same rows."""
+    """Serial, 2 local processes and a 2-worker Dask LocalCluster (in-process transport, no network) store the same rows."""
     runs, ts = _sweep(tmp_path, "serial", executor="serial", workers=1, chunk_size=5)
     assert len(runs) == 12 and (runs.status == "ok").all()
     assert runs.run_id.tolist() == list(range(12))
     for name, kwargs in (("processes", {"executor": "processes", "workers": 2, "chunk_size": 3}),
-                         ("dask", {"executor": "dask", "workers": 2, "chunk_size": 2})):
+                         ("dask", {"executor": "dask", "workers": 2, "chunk_size": 2, "dask_processes": False})):
         other_runs, other_ts = _sweep(tmp_path, name, **kwargs)
         pd.testing.assert_frame_equal(runs, other_runs)
         pd.testing.assert_frame_equal(ts, other_ts)

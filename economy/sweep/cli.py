@@ -95,12 +95,8 @@ def _error(message: str) -> int:
     return 2
 
 
-def _stop_on_sigterm() -> None:
-    # A polite kill (SIGTERM) stops like Ctrl-C: completed chunks stay, the rest resumes later.
-    def handler(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _execution(args: argparse.Namespace) -> tuple[str, int] | str:
@@ -135,7 +131,8 @@ def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, w
     from economy.sweep.runner import run_sweep
     from economy.sweep.storage import StorageError
 
-    _stop_on_sigterm()
+    # A polite kill (SIGTERM) stops like Ctrl-C: completed chunks stay, the rest resumes later.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         outcome = run_sweep(study, out, executor=executor, workers=workers, scheduler=args.scheduler,
                             chunk_size=args.chunk_size, progress=not args.no_progress)
@@ -144,6 +141,8 @@ def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, w
     except KeyboardInterrupt:
         print("\ninterrupted before any run was stored; run the same command again to start", file=sys.stderr)
         return INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     stored = outcome.stored_before + outcome.made
     if outcome.interrupted:
         print(f"\ninterrupted: {stored} of {outcome.total} runs stored in {out}; run the same command again to resume",

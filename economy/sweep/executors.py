@@ -140,8 +140,10 @@ class DaskExecutor(Executor):
             if scheduler:
                 self.client = Client(scheduler, timeout="15s")
             else:
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, host="127.0.0.1",
-                                            dashboard_address=None, silence_logs=logging.ERROR)
+                # Worker processes talk over TCP on loopback only; thread workers use the in-process transport.
+                network = {"host": "127.0.0.1"} if processes else {}
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                                            dashboard_address=None, silence_logs=logging.ERROR, **network)
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as err:
             if self.cluster is not None:
