@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from model import AIFinanceModel
 
 MAX_ROUNDS = 50
+HISTORY = ("recorder", "datacollector", "events", "cascade", "losses", "flow_rows")
 LIQUID = (Account.STAKES, Account.OTHER_ASSETS)
 
 
@@ -435,7 +436,19 @@ def what_if_losses(model: AIFinanceModel, co: Company) -> float:
     The copy has no government rescue and runs the whole cascade; the answer is the
     sum of everything the channels carried to other holders.
     """
-    twin = copy.deepcopy(model)
+    # the twin needs the state, not the history: leave the recorded tables out of the copy
+    history = {name: getattr(model, name) for name in HISTORY}
+    channel_rows = model.channels.rows
+    for name in HISTORY:
+        setattr(model, name, None)
+    model.channels.rows = []
+    try:
+        twin = copy.deepcopy(model)
+    finally:
+        for name, value in history.items():
+            setattr(model, name, value)
+        model.channels.rows = channel_rows
+    twin.events, twin.cascade, twin.losses, twin.flow_rows = [], [], [], []
     twin.what_if = True
     before = len(twin.channels.rows)
     resolver = DefaultResolver(twin)
