@@ -120,6 +120,7 @@ class AIFinanceModel(mesa.Model):
         self.world = WorldProcess(cfg.world, self.origin, np.random.default_rng(world_seed))
         self._competition_rng = np.random.default_rng(competition_seed)
         self.market = self.world.market
+        self._backlog_memo = {}
         self._statements: list[list[float]] = []
 
         self.companies: list[Company] = []
@@ -224,12 +225,17 @@ class AIFinanceModel(mesa.Model):
         self.resolve_defaults()
         self.value_firms()
         self.record()
+
+    def _new_phase(self) -> None:
+        """Forget what was memoised for the previous phase (contracts may have changed since)."""
+        self._backlog_memo: dict[int, float] = {}
         if self.quarter >= self.config.run.quarters:
             self.running = False
 
     # 1 ------------------------------------------------------------------
     def move_world(self) -> None:
         """Demand, rates and compute price move; contracts that start become active."""
+        self._new_phase()
         util = self._utilisation
         self.market = self.world.advance(self.quarter, util)
         labs = [co for co in self.companies if co.spec.lab]
@@ -249,6 +255,7 @@ class AIFinanceModel(mesa.Model):
     # 2 ------------------------------------------------------------------
     def operate(self) -> None:
         """Revenue from end users and non-AI businesses, operating costs, depreciation."""
+        self._new_phase()
         led, q, w = self.ledger, self.quarter, self.config.world
         ext = self.external
         self.operating_costs: list[Obligation] = []
@@ -400,6 +407,7 @@ class AIFinanceModel(mesa.Model):
     # 3 ------------------------------------------------------------------
     def decide(self) -> list:
         """Every agent decides from frozen views; nothing is executed until all have decided."""
+        self._new_phase()
         q = self.quarter
         views = {co.holder: co.view(q) for co in self.companies if co.alive}
         for co in self.companies:
@@ -654,6 +662,7 @@ class AIFinanceModel(mesa.Model):
     # 4 ------------------------------------------------------------------
     def settle_payments(self) -> None:
         """All payments due clear at once; what is short is recorded for the default phase."""
+        self._new_phase()
         q, led = self.quarter, self.ledger
         ctx = DueContext(self.market.policy_rate_annual, self.market.price_index)
         obligations: list[Obligation] = []
@@ -722,6 +731,7 @@ class AIFinanceModel(mesa.Model):
     # 5 ------------------------------------------------------------------
     def construct_and_finance(self, decisions: list) -> None:
         """Funding rounds, cost cuts, new builds, capex paid, debt drawn."""
+        self._new_phase()
         for d in decisions:
             if isinstance(d, CutCosts):
                 co = self._company(d.entity)
@@ -900,8 +910,11 @@ class AIFinanceModel(mesa.Model):
         self.ledger.transfer(self.external, gov.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{bond.id}: Treasury issue")
 
     def backlog(self, seller: int) -> float:
-        """Value still to be delivered under a seller's compute contracts, from next quarter on."""
-        return sum(c.remaining_value(self.quarter + 1) for c in self.book.sold_by(seller) if c.state in LIVE)
+        """Value still to be delivered under a seller's compute contracts, from next quarter on (memoised per phase)."""
+        memo = self._backlog_memo
+        if seller not in memo:
+            memo[seller] = sum(c.remaining_value(self.quarter + 1) for c in self.book.sold_by(seller) if c.state in LIVE)
+        return memo[seller]
 
     def leverage(self, borrower: Company, lender: Company, new_debt: float) -> float:
         """The borrower's leverage as this lender counts it, after ``new_debt`` (spent on assets)."""
@@ -985,11 +998,13 @@ class AIFinanceModel(mesa.Model):
     # 6 ------------------------------------------------------------------
     def resolve_defaults(self) -> None:
         """Firms that could not pay default unless rescued; repeat until no new default."""
+        self._new_phase()
         DefaultResolver(self).run(self.shortfall)
 
     # 7 ------------------------------------------------------------------
     def value_firms(self) -> None:
         """Market values solved jointly over cross-holdings; stakes and warrants marked; sentiment."""
+        self._new_phase()
         led = self.ledger
         n = len(self.companies)
         own = np.zeros(n)
@@ -1070,6 +1085,7 @@ class AIFinanceModel(mesa.Model):
     # 8 ------------------------------------------------------------------
     def record(self) -> None:
         """Close the quarter's books, check the invariants, and record the rows."""
+        self._new_phase()
         self._statements = self.ledger.close_period()
         self.check_invariants()
         for co in self.companies:
