@@ -104,7 +104,7 @@ class AIFinanceModel(mesa.Model):
         self.label = cfg.run.start
         self.events: list[dict] = []
         self.cascade: list[dict] = []
-        self.flow_rows: list[dict] = []
+        self.flow_rows: list[tuple] = []  # rows of contract_flows.csv (economy.records.CONTRACT_FLOW_COLUMNS)
         self.fiscal_cost = 0.0
         self.channels = ChannelLog()
         self.fire_sellers: list[str] = []
@@ -681,15 +681,16 @@ class AIFinanceModel(mesa.Model):
         for ob in obligations:
             if ob.paid < ob.amount - 1e-9 and ob.payee in self.by_holder and self.config.channels.payment:
                 self.note_channel(ob.payee, Channel.PAYMENT, ob.amount - ob.paid, led.names[ob.payer])
-        by_contract: dict[str, list[Obligation]] = {}
+        by_contract: dict[int, list[Obligation]] = {}
+        names, label = led.names, self.label
         for ob in obligations:
-            if ob.contract is None:
+            contract = ob.contract
+            if contract is None:
                 continue
-            by_contract.setdefault(ob.contract.id, []).append(ob)
-            self.flow_rows.append({"quarter": self.label, "contract_id": ob.contract.id, "kind": ob.contract.kind,
-                                   "payer": led.names[ob.payer], "payee": led.names[ob.payee], "due": ob.amount, "paid": ob.paid})
-        for cid, obs in by_contract.items():
-            contract = self.book.by_id[cid]
+            by_contract.setdefault(id(contract), []).append(ob)
+            self.flow_rows.append((label, contract.id, contract.kind, names[ob.payer], names[ob.payee], ob.amount, ob.paid))
+        for obs in by_contract.values():
+            contract = obs[0].contract
             obs = [ob for ob in obs if ob.label != "termination penalty"]
             if not obs:
                 continue

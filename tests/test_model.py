@@ -11,6 +11,7 @@ import pytest
 from economy.config import config_from_dict
 from economy.contracts import Loan, State
 from economy.ledger import Account, AccountingError
+from economy.records import frames
 from model import AIFinanceModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +33,7 @@ def _quiet(raw: dict) -> dict:
 def test_two_firm_loan_interest_is_paid_exactly(tiny_raw):
     """A 6% fixed loan of $10B amortising linearly over 8 quarters costs 0.15 interest and 1.25 principal in quarter 1."""
     m = AIFinanceModel(config=config_from_dict(_quiet(tiny_raw)), quarters=1).run()
-    flows = pd.DataFrame(m.flow_rows)
+    flows = frames(m)["contract_flows"]
     loan = flows[flows.contract_id == "term-loan"].set_index("kind")
     # term-loan starts 2025Q1, matures 2027Q4 (index 8): at quarter 1, 8 quarters remain -> 10 / 8 = 1.25
     assert flows[(flows.contract_id == "term-loan")].due.tolist() == pytest.approx([10 * 0.06 / 4, 1.25])
@@ -92,7 +93,7 @@ def test_default_when_a_maturing_loan_cannot_be_repaid_or_rolled(tiny_raw):
     bank = m.index["bank"]
     recovered = sum(e["amount"] for e in m.events if e["kind"] == "fire_sale")
     loss = sum(row["amount"] for row in m.losses if row["source"] == "neo")
-    flows = pd.DataFrame(m.flow_rows)
+    flows = frames(m)["contract_flows"]
     principal_paid = flows[(flows.contract_id == "neo-loan") & (flows.due == 30.0)].paid.sum()
     # neo's 1.0 of cash went pro rata over 30.6 to the bank and 0.1 of hosting (clearing);
     # the hardware's fire-sale proceeds all go to the secured bank; the rest is written off
