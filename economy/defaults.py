@@ -76,23 +76,29 @@ class DefaultResolver:
         Only a firm whose trouble was a payment shortfall can be cured this way.
         """
         m = self.m
-        unpaid = [ob for ob in m.obligations if ob.payer == co.holder and ob.paid < ob.amount - 1e-9]
+        unpaid = self._unpaid(co)
         gap = sum(ob.amount - ob.paid for ob in unpaid)
         if not unpaid or co.cash() < gap or co.holder not in m.shortfall:
             return False
-        catch_up: dict[str, list[Obligation]] = {}
-        for ob in unpaid:
-            late = ob.amount - ob.paid
-            self.led.transfer(ob.payer, ob.payee, late, ob.payer_debit, ob.payee_credit, "arrears paid")
-            if ob.contract is not None:
-                catch_up.setdefault(ob.contract.id, []).append(
-                    Obligation(ob.contract, ob.payer, ob.payee, ob.amount, ob.payer_debit, ob.payee_credit, ob.label, late))
-            ob.paid = ob.amount
-        self._settle_late(catch_up)
+        self._pay_late(unpaid, "arrears paid")
         m.event("arrears_paid", co, None, gap, f"{co.spec.name} pays ${gap:.1f}B of arrears late in the quarter")
         return True
 
-    def _settle_late(self, catch_up: dict[str, list[Obligation]]) -> None:
+    def _unpaid(self, co: Company) -> list[Obligation]:
+        """This quarter's obligations the firm paid short."""
+        return [ob for ob in self.m.obligations if ob.payer == co.holder and ob.paid < ob.amount - 1e-9]
+
+    def _pay_late(self, unpaid: list[Obligation], memo: str) -> None:
+        """Pay what was short on each obligation and tell its contract, as settlement would have."""
+        catch_up: dict[str, list[Obligation]] = {}
+        for ob in unpaid:
+            late = ob.amount - ob.paid
+            self.led.transfer(ob.payer, ob.payee, late, ob.payer_debit, ob.payee_credit, memo)
+            if ob.contract is not None:
+                # the contract learns of the late part only: as if paid `late` of the full amount
+                catch_up.setdefault(ob.contract.id, []).append(
+                    Obligation(ob.contract, ob.payer, ob.payee, ob.amount, ob.payer_debit, ob.payee_credit, ob.label, late))
+            ob.paid = ob.amount
         for cid, obs in catch_up.items():
             contract = self.m.book.by_id[cid]
             contract.settled(self.q, obs)
@@ -205,7 +211,7 @@ class DefaultResolver:
     def _rescue(self, gov: Company, co: Company, amount: float, importance: float) -> None:
         """The government injects equity to cover the gap, financed by issuing bonds to the external sector."""
         m = self.m
-        unpaid = [ob for ob in m.obligations if ob.payer == co.holder and ob.paid < ob.amount - 1e-9]
+        unpaid = self._unpaid(co)
         need = max(amount, sum(ob.amount - ob.paid for ob in unpaid))
         if gov.cash() < need:
             m.fund_government(gov, need - gov.cash())
@@ -213,15 +219,7 @@ class DefaultResolver:
         co.flows.equity_raised += need
         m.issue_shares_to(co, gov, need)
         m.fiscal_cost += need
-        catch_up: dict[str, list[Obligation]] = {}
-        for ob in unpaid:
-            gap = ob.amount - ob.paid
-            self.led.transfer(ob.payer, ob.payee, gap, ob.payer_debit, ob.payee_credit, "rescue: arrears paid")
-            if ob.contract is not None:
-                catch_up.setdefault(ob.contract.id, []).append(
-                    Obligation(ob.contract, ob.payer, ob.payee, ob.amount, ob.payer_debit, ob.payee_credit, ob.label, gap))
-            ob.paid = ob.amount
-        self._settle_late(catch_up)
+        self._pay_late(unpaid, "rescue: arrears paid")
         co.status = Status.RESCUED
         m.event("rescue", gov, co, need,
                 f"{gov.spec.name} rescues {co.spec.name} with ${need:.1f}B (its failure would cost others ${importance:.0f}B)")

@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,11 @@ def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, w
     except KeyboardInterrupt:
         print("\ninterrupted before any run was stored; run the same command again to start", file=sys.stderr)
         return INTERRUPTED
+    except Exception:  # noqa: BLE001 - not a run's failure (those are stored): the machinery's; show it all
+        traceback.print_exc()
+        print(f"error: the sweep stopped on an internal failure (above); chunks completed so far are stored in {out}; "
+              "fix the cause and run the same command again to resume", file=sys.stderr)
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
     stored = outcome.stored_before + outcome.made

@@ -140,10 +140,13 @@ class DaskExecutor(Executor):
             if scheduler:
                 self.client = Client(scheduler, timeout="15s")
             else:
-                # Worker processes talk over TCP on loopback only; thread workers use the in-process transport.
+                # Nothing listens beyond loopback: worker processes talk over TCP on 127.0.0.1 (thread
+                # workers use the in-process transport), and the HTTP endpoints every scheduler and
+                # worker opens bind 127.0.0.1 on a free port, never 0.0.0.0:8787.
                 network = {"host": "127.0.0.1"} if processes else {}
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                                            dashboard_address=None, silence_logs=logging.ERROR, **network)
+                                            dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
+                                            silence_logs=logging.ERROR, **network)
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as err:
             if self.cluster is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from economy.sweep.executors import make_executor
+from economy.sweep.executors import ExecutorError, make_executor
 from economy.sweep.plan import Plan
 from economy.sweep.spec import Study
 from economy.sweep.storage import FORMAT, SweepStore, code_version, environment, fingerprint, now
@@ -103,7 +104,7 @@ def run_sweep(
     plan = Plan(study)
     store = SweepStore(out)
     try:
-        store.open_for_writing(manifest(study, plan), design_table(study, plan), study.text or _spec_yaml(study))
+        created = store.open_for_writing(manifest(study, plan), design_table(study, plan), study.text or _spec_yaml(study))
         stored = store.stored_run_ids()
         pending = np.setdiff1d(np.arange(plan.total, dtype=np.int64), stored, assume_unique=True)
         where = executor if executor != "dask" or not scheduler else f"dask at {scheduler}"
@@ -114,10 +115,17 @@ def run_sweep(
             size = chunk_size or auto_chunk_size(len(pending), workers)
             chunks = (plan.runs(pending[i:i + size]) for i in range(0, len(pending), size))
             context = SweepContext(study=study, model_factory=model_factory)
+            try:
+                ex = make_executor(executor, context, workers, scheduler, dask_processes)
+            except ExecutorError:
+                if created:  # a new folder and no executor: leave nothing behind
+                    store.close()
+                    shutil.rmtree(store.root, ignore_errors=True)
+                raise
             bar = tqdm(total=plan.total, initial=len(stored), unit="run", desc=study.spec.name, file=sys.stderr,
                        disable=not progress, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
             try:
-                with make_executor(executor, context, workers, scheduler, dask_processes) as ex:
+                with ex:
                     for result in ex.imap(chunks):
                         store.write_chunk(result)
                         outcome.made += len(result.run_ids)

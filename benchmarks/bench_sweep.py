@@ -1,0 +1,194 @@
+"""Benchmark: parameter studies of the baseline on this machine.
+
+Covers:
+    * runs per second of the baseline with 1 and with 2 worker processes (target: 2 >= 1.7 x 1);
+    * our sweep against ``mesa.batch_run`` on the same model, seeds and number of processes
+      (target: at least as fast);
+    * the Dask executor (LocalCluster on 127.0.0.1) against local processes (target: <= 20% slower);
+    * a 10,000-run Monte Carlo of the baseline keeping summary metrics (target: <= 10 minutes,
+      peak memory of the whole process tree <= 1 GB).
+
+Every sweep writes into a temporary folder that is removed at the end. Usage::
+
+    python benchmarks/bench_sweep.py                          # everything (the Monte Carlo takes a while)
+    python benchmarks/bench_sweep.py --sections scaling,batch,dask --runs 120
+    python benchmarks/bench_sweep.py --sections mc --mc-runs 10000
+
+Rates are given two ways: over the whole invocation (worker start-up included) and in
+steady state (between the first and the last stored chunk, from the chunks' times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import mesa  # noqa: E402
+import psutil  # noqa: E402
+
+from economy.sweep.runner import run_sweep  # noqa: E402
+from economy.sweep.spec import study_from_dict  # noqa: E402
+from economy.sweep.storage import SweepStore  # noqa: E402
+from model import BASELINE, AIFinanceModel  # noqa: E402
+
+SECTIONS = ("scaling", "batch", "dask", "mc")
+
+
+class CollectingModel(AIFinanceModel):
+    """The model with the DataCollector ``mesa.batch_run`` reads (one reporter, collected each quarter)."""
+
+    def __init__(self, config=None, seed=None, quarters=None, overrides=None) -> None:
+        """Build the model and collect its opening state."""
+        super().__init__(config=config, seed=seed, quarters=quarters, overrides=overrides)
+        self.datacollector = mesa.DataCollector(model_reporters={"fiscal_cost": "fiscal_cost"})
+        self.datacollector.collect(self)
+
+    def step(self) -> None:
+        """A quarter, then collect."""
+        super().step()
+        self.datacollector.collect(self)
+
+
+def monte_carlo(runs: int, seeds: str = "per_run") -> dict:
+    """A spec replicating the baseline ``runs`` times (no parameters)."""
+    return {"name": f"bench_{runs}", "base": str(BASELINE), "seed": 1, "seeds": seeds, "replications": runs,
+            "sampler": {"kind": "grid"}}
+
+
+class PeakRss:
+    """Samples the resident memory of this process and all its descendants; keeps the peak."""
+
+    def __init__(self, every: float = 0.25) -> None:
+        """Start sampling in a background thread."""
+        self.peak = 0
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every)
+
+    def stop(self) -> int:
+        """Stop sampling; the peak in bytes."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def timed_sweep(raw: dict, folder: Path, **kwargs) -> tuple[float, float, int]:
+    """Run a sweep; return (wall seconds, steady-state runs per second, runs)."""
+    study = study_from_dict(raw, "bench", Path.cwd())
+    t0 = time.perf_counter()
+    outcome = run_sweep(study, folder, progress=False, log=lambda _m: None, **kwargs)
+    wall = time.perf_counter() - t0
+    chunks = SweepStore(folder).chunk_dirs()
+    times = sorted((d.stat().st_mtime, d) for d in chunks)
+    first, last = times[0][0], times[-1][0]
+    later = sum(_chunk_runs(d) for _, d in times[1:])
+    steady = later / (last - first) if last > first else float("nan")
+    return wall, steady, outcome.made
+
+
+def _chunk_runs(d: Path) -> int:
+    first, last = (int(x) for x in d.name.split("-"))
+    return last - first + 1
+
+
+def scaling(runs: int, tmp: Path) -> None:
+    """Runs per second with 1 and 2 worker processes."""
+    print(f"\n== baseline, {runs} runs, processes executor, 1 vs 2 workers")
+    rates = {}
+    for workers in (1, 2):
+        wall, steady, n = timed_sweep(monte_carlo(runs), tmp / f"scale{workers}", executor="processes", workers=workers)
+        rates[workers] = (n / wall, steady)
+        print(f"  {workers} worker(s): {wall:6.1f} s wall, {n / wall:5.2f} runs/s overall, {steady:5.2f} runs/s steady")
+    print(f"  speed-up 2 vs 1: {rates[2][0] / rates[1][0]:.2f}x overall, {rates[2][1] / rates[1][1]:.2f}x steady (target >= 1.7x)")
+
+
+def versus_batch_run(runs: int, tmp: Path) -> None:
+    """Our sweep against mesa.batch_run: same model, seeds 0..N-1, 32 quarters, 2 processes."""
+    print(f"\n== ours vs mesa.batch_run, baseline, seeds 0..{runs - 1}, 2 processes")
+    wall, _steady, n = timed_sweep(monte_carlo(runs, seeds="replication"), tmp / "ours", executor="processes", workers=2)
+    print(f"  our sweep (summary metrics kept):           {wall:6.1f} s, {n / wall:5.2f} runs/s")
+    for label, config in (("config given as its path", str(BASELINE)), ("config given pre-loaded", None)):
+        from economy.config import load_config
+
+        cfg = [load_config(BASELINE)] if config is None else config
+        t0 = time.perf_counter()
+        rows = mesa.batch_run(CollectingModel, parameters={"config": cfg, "seed": list(range(runs)), "quarters": 32},
+                              iterations=1, number_processes=2, data_collection_period=-1, display_progress=False)
+        bw = time.perf_counter() - t0
+        print(f"  mesa.batch_run ({label}): {bw:6.1f} s, {len(rows) / bw:5.2f} runs/s -> ours {bw / wall:.2f}x as fast")
+
+
+def dask_overhead(runs: int, tmp: Path) -> None:
+    """The Dask executor (LocalCluster, 2 worker processes) against 2 local processes."""
+    print(f"\n== dask vs processes, baseline, {runs} runs, 2 workers")
+    p_wall, p_steady, n = timed_sweep(monte_carlo(runs), tmp / "proc", executor="processes", workers=2)
+    d_wall, d_steady, _ = timed_sweep(monte_carlo(runs), tmp / "dask", executor="dask", workers=2)
+    print(f"  processes: {p_wall:6.1f} s wall ({n / p_wall:5.2f} runs/s), steady {p_steady:5.2f} runs/s")
+    print(f"  dask:      {d_wall:6.1f} s wall ({n / d_wall:5.2f} runs/s), steady {d_steady:5.2f} runs/s")
+    print(f"  dask overhead: {d_wall / p_wall - 1:+.0%} wall (cluster start-up included), "
+          f"{p_steady / d_steady - 1:+.0%} steady state (target <= +20%)")
+
+
+def big_monte_carlo(runs: int, tmp: Path) -> None:
+    """A Monte Carlo of the baseline keeping summary metrics: wall time and peak memory of the process tree."""
+    print(f"\n== Monte Carlo, baseline, {runs} runs, 2 worker processes, summary metrics kept")
+    meter = PeakRss()
+    wall, steady, n = timed_sweep(monte_carlo(runs), tmp / "mc", executor="processes", workers=2)
+    peak = meter.stop()
+    size = sum(f.stat().st_size for f in (tmp / "mc").rglob("*") if f.is_file())
+    t0 = time.perf_counter()
+    from analysis.study import load_sweep
+
+    table = load_sweep(tmp / "mc")
+    load = time.perf_counter() - t0
+    print(f"  {n} runs in {wall / 60:.1f} min ({n / wall:.2f} runs/s overall, {steady:.2f} steady); target <= 10 min")
+    print(f"  peak RSS of the process tree: {peak / 2**20:.0f} MB (target <= 1024 MB)")
+    print(f"  stored: {size / 2**20:.1f} MB on disk; load_sweep: {len(table)} rows in {load:.1f} s; "
+          f"P(systemic event) = {table.systemic_event.mean():.3f}")
+
+
+def main() -> None:
+    """Run the chosen sections and print their figures."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=120, help="runs for the scaling, batch_run and dask comparisons")
+    p.add_argument("--mc-runs", type=int, default=10_000, help="runs of the Monte Carlo")
+    p.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
+    args = p.parse_args()
+    chosen = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        p.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    print(f"machine: {psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GB; baseline {BASELINE}")
+    with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
+        tmp = Path(tmp)
+        if "scaling" in chosen:
+            scaling(args.runs, tmp)
+        if "batch" in chosen:
+            versus_batch_run(args.runs, tmp)
+        if "dask" in chosen:
+            dask_overhead(args.runs, tmp)
+        if "mc" in chosen:
+            big_monte_carlo(args.mc_runs, tmp)
+
+
+if __name__ == "__main__":
+    main()
