@@ -877,11 +877,15 @@ class AIFinanceModel(mesa.Model):
         if not lender.alive:
             return False
         dta_after = self.leverage(co, lender, amount)
+        if dta_after > spec.max_debt_to_assets:
+            return False  # the builder's own limit: it does not ask
         ok, spread = lending_decision(lender.spec.lender, dta_after, amount, lender.cash(), self.credit_conditions(lender, co))
-        ok = ok and dta_after <= spec.max_debt_to_assets
         if not ok:
-            self.event("loan_refused", lender, co, amount,
-                       f"{lender.spec.name} refuses ${amount:.1f}B to {co.spec.name} (debt/assets would be {dta_after:.0%})")
+            if co.refused_in != self.quarter - 1:  # tell the story once per spell of refusals
+                self.event("loan_refused", lender, co, amount,
+                           f"{lender.spec.name} refuses ${amount:.1f}B to {co.spec.name} (leverage would be {dta_after:.0%})",
+                           Channel.CREDIT.value)
+            co.refused_in = self.quarter
             self.note_channel(co.holder, Channel.CREDIT, amount, lender.entity)
             return False
         # draws in one year go on one facility per lender and purpose, repriced at each draw
@@ -1085,8 +1089,9 @@ class AIFinanceModel(mesa.Model):
 
     # 8 ------------------------------------------------------------------
     def record(self) -> None:
-        """Close the quarter's books, check the invariants, and record the rows."""
+        """Pay out dividends and buybacks, close the quarter's books, check the invariants, record the rows."""
         self._new_phase()
+        self._pay_out()
         self._statements = self.ledger.close_period()
         self.check_invariants()
         for co in self.companies:
@@ -1100,6 +1105,21 @@ class AIFinanceModel(mesa.Model):
             co.net_income_hist.append(sum(st[a] for a in INCOME) - sum(st[a] for a in EXPENSES))
         self.recorder.record_quarter()
         self.datacollector.collect(self)
+
+    def _pay_out(self) -> None:
+        """Profitable listed firms return a share of the quarter's profit to outside shareholders (FACTS 1.2: Nvidia's buybacks)."""
+        for co in self.companies:
+            if not co.alive or co.spec.payout_ratio <= 0:
+                continue
+            profit = self.ledger.equity(co.holder) - self._equity_before_close(co)
+            amount = min(co.spec.payout_ratio * profit, co.cash() - (co.spec.builder.min_cash if co.spec.builder else 0.0))
+            if amount > 0:
+                self.ledger.transfer(co.holder, self.external, amount, Account.RETAINED_EARNINGS, Account.OTHER_INCOME,
+                                     "dividends and buybacks")
+
+    def _equity_before_close(self, co: Company) -> float:
+        """Equity without this quarter's income and expenses."""
+        return self.ledger.equity(co.holder) - self.ledger.total(co.holder, INCOME) + self.ledger.total(co.holder, EXPENSES)
 
     def check_invariants(self) -> None:
         """Balance sheets balance, cash is conserved, debt matches loans, nobody holds negative cash.

@@ -90,6 +90,7 @@ class Company(mesa.Agent):
         self.opening_equity = 0.0
         self.recent_losses: deque[float] = deque(maxlen=4)
         self.loss_stress = 0.0
+        self.refused_in = -1
 
     @property
     def alive(self) -> bool:

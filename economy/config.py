@@ -295,6 +295,7 @@ class Company(Strict):
     listed: bool = False
     shares_outstanding: PositiveMoney | None = None
     market_value: Money = 0.0
+    payout_ratio: Share = 0.0
     opening: Opening
     reported: Reported = Reported()
     capacity: Capacity = Capacity()
