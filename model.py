@@ -550,13 +550,37 @@ class AIFinanceModel(mesa.Model):
                 continue
             health = self.health(investee, views[investee.holder])
             own_min = investor.spec.investor.min_cash if investor.spec.investor else 0.0
-            if c.binding or release_tranche(health, c.health_threshold, views[investor.holder].cash, amount, own_min):
+            # an investor can add what a margin loan on its holdings would lend (MODEL.md section 6)
+            means = views[investor.holder].cash + (self.margin_room(investor) if investor.spec.investor else 0.0)
+            if c.binding or release_tranche(health, c.health_threshold, means, amount, own_min):
+                if investor.cash() - own_min < amount and investor.spec.investor:
+                    self._margin_borrow(investor, amount - (investor.cash() - own_min))
                 self._invest(c, amount)
             else:
                 c.declined += 1
                 self.event("tranche_declined", investor, investee, amount,
                            f"{investor.spec.name} holds back a ${amount:.1f}B tranche for {investee.spec.name} "
                            f"(health {health:.2f} < threshold {c.health_threshold:.2f} or own cash short)")
+
+    def margin_room(self, investor: Company) -> float:
+        """What an investor could still borrow against its holdings within its loan-to-value limit."""
+        holdings = self.ledger.total(investor.holder, (Account.STAKES, Account.OTHER_ASSETS, Account.CASH))
+        debt = self.ledger.balance(investor.holder, Account.DEBT)
+        return max(0.0, investor.spec.investor.max_loan_to_value * holdings - debt)
+
+    def _margin_borrow(self, investor: Company, amount: float) -> None:
+        """Draw a margin loan secured on the investor's holdings."""
+        lender = self._company(investor.spec.investor.lender)
+        amount = min(amount, self.margin_room(investor))
+        if amount <= 0 or not lender.alive:
+            return
+        loan = Loan(id=f"margin-{investor.entity}-{self.label}", kind="loan", from_party=lender.holder, to_party=investor.holder,
+                    amount=amount, start=self.quarter, end=self.quarter + 8, instrument="margin_loan", principal=amount,
+                    spread_bp=lender.spec.lender.base_spread_bp, collateral="all_assets", source="drawn in the run")
+        self.book.add(loan)
+        self.ledger.transfer(lender.holder, investor.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{loan.id}: drawn")
+        self.event("margin_loan", lender, investor, amount,
+                   f"{lender.spec.name} lends {investor.spec.name} ${amount:.1f}B against its holdings")
 
     def health(self, co: Company, view) -> float:
         """An investee's health score as investors see it."""
@@ -937,7 +961,16 @@ class AIFinanceModel(mesa.Model):
             belief = 1.0 if policy == "backstop" else 0.5
         stress = lender.loss_stress if self.config.channels.credit else 0.0
         cap = gov.spec.government.ex_ante_max_leverage if policy == "ex_ante" else None
-        return CreditConditions(self.market.sentiment, stress, belief, cap)
+        return CreditConditions(self.market.sentiment, stress, belief, cap, self.interest_cover(borrower),
+                                secured=borrower.role == "neocloud")
+
+    def interest_cover(self, co: Company) -> float:
+        """Last quarter's operating earnings over interest (infinite without interest)."""
+        st = self._statements[co.holder] if self._statements else None
+        if st is None or st[Account.INTEREST_EXPENSE] <= 0:
+            return float("inf")
+        earnings = st[Account.REVENUE] + st[Account.OTHER_INCOME] - st[Account.COMPUTE_COST] - st[Account.OPEX]
+        return earnings / st[Account.INTEREST_EXPENSE]
 
     def direct_exposure(self, co: Company) -> float:
         """What others have at stake in a firm directly: its debt, its take-or-pay purchases, stakes in it.

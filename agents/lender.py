@@ -30,6 +30,10 @@ class CreditConditions:
     """The chance, as lenders see it, that the government would rescue this borrower (0..1)."""
     leverage_cap: float | None = None
     """A regulator's leverage limit (ex-ante policy), if any."""
+    interest_cover: float = float("inf")
+    """The borrower's operating earnings over its interest, last quarter."""
+    secured: bool = False
+    """Whether the loan is secured on hardware or buildings."""
 
 
 def lending_decision(
@@ -37,9 +41,10 @@ def lending_decision(
 ) -> tuple[bool, float]:
     """Approve if leverage after the loan is under the limit and the lender's capacity allows; price the risk.
 
-    The spread rises with the borrower's leverage, with fear in the market and with
-    the lender's own recent losses (it tightens after losses), and falls with the
-    believed chance of a government rescue (the too-big-to-fail subsidy). Losses
+    The spread rises with the borrower's leverage and thin interest cover, with fear
+    in the market and with the lender's own recent losses (it tightens after
+    losses), and falls with collateral and with the believed chance of a government
+    rescue (the too-big-to-fail subsidy). Losses
     also shrink how much of its cash the lender will put into one loan.
 
     Args:
@@ -53,7 +58,9 @@ def lending_decision(
         ``(approved, spread_bp)``.
     """
     c = conditions
+    thin_cover = max(0.0, 1.0 - c.interest_cover / 3.0)  # 0 at three times cover or better, 1 at none
     spread = (params.base_spread_bp + params.leverage_spread_bp * leverage_after + 200.0 * max(0.0, -c.sentiment)
+              + params.cover_spread_bp * thin_cover - (params.secured_discount_bp if c.secured else 0.0)
               + params.tightening_bp * c.stress - params.tbtf_discount_bp * c.rescue_belief)
     limit = params.max_borrower_debt_to_assets if c.leverage_cap is None else min(params.max_borrower_debt_to_assets, c.leverage_cap)
     capacity = lender_cash * params.max_exposure_share * max(0.0, 1.0 - params.tightening_capacity * c.stress)

@@ -93,9 +93,11 @@ def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, f
         lines += [manifest["description"].strip(), ""]
     facts = [
         ("spec", f"`{manifest.get('spec_file')}`"),
-        ("base config" + ("s" if len(scenarios) > 1 else ""), ", ".join(f"{k if k != 'base' else ''} `{v['file']}`".strip() for k, v in scenarios.items())),
+        ("base config" + ("s" if len(scenarios) > 1 else ""),
+         ", ".join(f"{k if k != 'base' else ''} `{v['file']}`".strip() for k, v in scenarios.items())),
         ("sampler", sampler + (f" ({_sampler_text(spec['sampler'])})" if _sampler_text(spec["sampler"]) else "")),
-        ("parameters", ", ".join(f"`{p}` ({', '.join(manifest['parameters'][p]['path'])})" for p in params) or "none (Monte Carlo)"),
+        ("parameters", ", ".join(f"`{p}` ({', '.join(manifest['parameters'][p]['path'])})" for p in params)
+         or "none (Monte Carlo)"),
         ("runs", f"{manifest['total_runs']} planned = {len(scenarios)} scenario(s) x {manifest['points']} point(s) x "
                  f"{manifest['replications']} replication(s); {ok} stored ok, {failed} failed, "
                  f"{manifest['total_runs'] - ok - failed} not yet run"),
@@ -122,8 +124,8 @@ def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, f
         _save(fig, out, "heatmap_systemic_event")
         lines += ["## Probability of a systemic event", "",
                   f"Share of runs with a systemic event in each cell of `{x}` x `{y}`"
-                  + (" (pooled over the other parameters, scenarios and replications)." if len(params) > 2 or "scenario" in runs.columns
-                     else " (over the replications)."),
+                  + (" (pooled over the other parameters, scenarios and replications)."
+                     if len(params) > 2 or "scenario" in runs.columns else " (over the replications)."),
                   "", "![heatmap](figures/heatmap_systemic_event.png)", ""]
 
     # Fan charts
@@ -134,7 +136,8 @@ def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, f
             fig = fan_chart(ts, series, by)
             _save(fig, out, "fan_charts")
             lines += ["## Trajectories", "", "Median (line) and 5-95% band (shade) per quarter"
-                      + (f", one colour per {' / '.join(by)}." if by else " over all runs."), "", "![fan charts](figures/fan_charts.png)", ""]
+                      + (f", one colour per {' / '.join(by)}." if by else " over all runs."), "",
+                      "![fan charts](figures/fan_charts.png)", ""]
 
     # Sensitivity
     sens = [m for m in (wanted or SENSITIVITY_METRICS) if m in runs.columns and _varies(runs, m)]

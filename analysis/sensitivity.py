@@ -74,8 +74,8 @@ def morris_indices(x_unit: np.ndarray, y: np.ndarray, names: Sequence[str], leve
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = morris.analyze(_problem(names), np.asarray(x_unit, dtype=float), np.asarray(y, dtype=float), num_resamples=RESAMPLES,
-                             conf_level=conf_level, num_levels=levels, seed=seed)
+        res = morris.analyze(_problem(names), np.asarray(x_unit, dtype=float), np.asarray(y, dtype=float),
+                             num_resamples=RESAMPLES, conf_level=conf_level, num_levels=levels, seed=seed)
     out = pd.DataFrame({"parameter": list(names), "mu": res["mu"], "mu_star": res["mu_star"],
                         "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"]})
     return out.sort_values("mu_star", ascending=False, ignore_index=True)

@@ -44,8 +44,8 @@ def load_sweep(folder: str | Path, table: str = "runs") -> pd.DataFrame:
         return _to_pandas(pq.read_table(folder / "design.parquet"))
     data = SweepStore(folder).read(table)
     if data is None:
-        raise FileNotFoundError(f"{folder}: no {table} stored" + (" (the spec did not keep them: outputs.timeseries / outputs.entities)"
-                                                                   if table != "runs" else " yet"))
+        why = " (the spec did not keep them: outputs.timeseries / outputs.entities)" if table != "runs" else " yet"
+        raise FileNotFoundError(f"{folder}: no {table} stored{why}")
     return _to_pandas(data)
 
 

@@ -61,7 +61,8 @@ def probability_heatmap(runs: pd.DataFrame, x: str, y: str, metric: str = "syste
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
             text = f"{v:.0%}" if share else f"{v:.3g}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if v > 0.6 * (1 if share else top) else "black")
+            dark = v > 0.6 * (1 if share else top)
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
     fig.colorbar(im, ax=ax, label=("P(" + metric + ")") if metric == "systemic_event" else metric)
     ax.set_title(title or (f"P(systemic event)\nby {x} and {y}" if metric == "systemic_event" else f"{metric}\nby {x} and {y}"),
                  fontsize=10)
@@ -151,13 +152,19 @@ def tornado_chart(data: pd.DataFrame, metric: str, title: str | None = None) -> 
     colors = [_COLORS[1] if h > lo else _COLORS[0] for lo, h in zip(rows["low"], rows["high"], strict=True)]
     ax.barh(y, width, left=left, color=colors, alpha=0.8)
     for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
-        ax.text(r["low"], yi, f" low {_label(r['low_value'])} ", ha="right" if r["low"] <= r["high"] else "left", va="center", fontsize=7)
-        ax.text(r["high"], yi, f" high {_label(r['high_value'])} ", ha="left" if r["high"] >= r["low"] else "right", va="center", fontsize=7)
+        rising = r["low"] <= r["high"]
+        ax.text(r["low"], yi, f" low {_label(r['low_value'])} ", ha="right" if rising else "left", va="center", fontsize=7)
+        ax.text(r["high"], yi, f" high {_label(r['high_value'])} ", ha="left" if rising else "right", va="center", fontsize=7)
     if len(data):
         ax.axvline(float(data["base"].iloc[0]), color="black", linewidth=0.8, label="mean over all runs")
         ax.legend(fontsize=8, loc="lower right")
     ax.set_yticks(y, rows["parameter"])
     ax.set_xlabel(f"mean {metric} (red: rises with the parameter)")
     ax.set_title(title or f"Tornado: {metric} at each parameter's lowest and highest fifth")
-    ax.margins(x=0.25)
+    ends = np.r_[data["low"], data["high"]].astype(float)
+    ends = ends[np.isfinite(ends)]
+    if ends.size:  # room for the end labels on both sides (bars stick to 0, so margins alone would not do)
+        lo, hi = ends.min(), ends.max()
+        pad = 0.35 * (hi - lo) or 1.0
+        ax.set_xlim(lo - pad, hi + pad)
     return fig

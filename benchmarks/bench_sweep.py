@@ -40,21 +40,6 @@ from model import BASELINE, AIFinanceModel  # noqa: E402
 SECTIONS = ("scaling", "batch", "dask", "mc")
 
 
-class CollectingModel(AIFinanceModel):
-    """The model with the DataCollector ``mesa.batch_run`` reads (one reporter, collected each quarter)."""
-
-    def __init__(self, config=None, seed=None, quarters=None, overrides=None) -> None:
-        """Build the model and collect its opening state."""
-        super().__init__(config=config, seed=seed, quarters=quarters, overrides=overrides)
-        self.datacollector = mesa.DataCollector(model_reporters={"fiscal_cost": "fiscal_cost"})
-        self.datacollector.collect(self)
-
-    def step(self) -> None:
-        """A quarter, then collect."""
-        super().step()
-        self.datacollector.collect(self)
-
-
 def monte_carlo(runs: int, seeds: str = "per_run") -> dict:
     """A spec replicating the baseline ``runs`` times (no parameters)."""
     return {"name": f"bench_{runs}", "base": str(BASELINE), "seed": 1, "seeds": seeds, "replications": runs,
@@ -118,7 +103,8 @@ def scaling(runs: int, tmp: Path) -> None:
         wall, steady, n = timed_sweep(monte_carlo(runs), tmp / f"scale{workers}", executor="processes", workers=workers)
         rates[workers] = (n / wall, steady)
         print(f"  {workers} worker(s): {wall:6.1f} s wall, {n / wall:5.2f} runs/s overall, {steady:5.2f} runs/s steady")
-    print(f"  speed-up 2 vs 1: {rates[2][0] / rates[1][0]:.2f}x overall, {rates[2][1] / rates[1][1]:.2f}x steady (target >= 1.7x)")
+    print(f"  speed-up 2 vs 1: {rates[2][0] / rates[1][0]:.2f}x overall, "
+          f"{rates[2][1] / rates[1][1]:.2f}x steady (target >= 1.7x)")
 
 
 def versus_batch_run(runs: int, tmp: Path) -> None:
@@ -126,15 +112,16 @@ def versus_batch_run(runs: int, tmp: Path) -> None:
     print(f"\n== ours vs mesa.batch_run, baseline, seeds 0..{runs - 1}, 2 processes")
     wall, _steady, n = timed_sweep(monte_carlo(runs, seeds="replication"), tmp / "ours", executor="processes", workers=2)
     print(f"  our sweep (summary metrics kept):           {wall:6.1f} s, {n / wall:5.2f} runs/s")
+    print("  mesa.batch_run (AIFinanceModel's own DataCollector, last step kept):")
     for label, config in (("config given as its path", str(BASELINE)), ("config given pre-loaded", None)):
         from economy.config import load_config
 
         cfg = [load_config(BASELINE)] if config is None else config
         t0 = time.perf_counter()
-        rows = mesa.batch_run(CollectingModel, parameters={"config": cfg, "seed": list(range(runs)), "quarters": 32},
+        rows = mesa.batch_run(AIFinanceModel, parameters={"config": cfg, "seed": list(range(runs)), "quarters": 32},
                               iterations=1, number_processes=2, data_collection_period=-1, display_progress=False)
         bw = time.perf_counter() - t0
-        print(f"  mesa.batch_run ({label}): {bw:6.1f} s, {len(rows) / bw:5.2f} runs/s -> ours {bw / wall:.2f}x as fast")
+        print(f"    {label}: {bw:6.1f} s, {len(rows) / bw:5.2f} runs/s -> ours {bw / wall:.2f}x as fast")
 
 
 def dask_overhead(runs: int, tmp: Path) -> None:
@@ -178,6 +165,7 @@ def main() -> None:
     if unknown:
         p.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     print(f"machine: {psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GB; baseline {BASELINE}")
+    print("load average before: %.2f %.2f %.2f (other work on the machine slows every figure below)" % psutil.getloadavg())
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         tmp = Path(tmp)
         if "scaling" in chosen:
@@ -188,6 +176,7 @@ def main() -> None:
             dask_overhead(args.runs, tmp)
         if "mc" in chosen:
             big_monte_carlo(args.mc_runs, tmp)
+    print("\nload average after: %.2f %.2f %.2f" % psutil.getloadavg())
 
 
 if __name__ == "__main__":

@@ -276,6 +276,8 @@ class LenderParams(Strict):
     tightening_bp: Annotated[float, Field(ge=0, le=20000)] = 500.0
     tightening_capacity: Annotated[float, Field(ge=0, le=100)] = 2.0
     tbtf_discount_bp: Annotated[float, Field(ge=0, le=2000)] = 100.0
+    cover_spread_bp: Annotated[float, Field(ge=0, le=5000)] = 150.0
+    secured_discount_bp: Annotated[float, Field(ge=0, le=2000)] = 50.0
 
 
 class GovernmentParams(Strict):

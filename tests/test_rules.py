@@ -175,3 +175,14 @@ def test_rescue_only_under_a_rescue_policy_and_above_threshold(importance, thres
     assert not rescue_decision("none", importance, threshold)
     assert not rescue_decision("ex_ante", importance, threshold)
     assert rescue_decision("backstop", importance, threshold) == (importance >= threshold)
+
+
+@given(st.floats(0, 10), st.floats(0, 10))
+def test_thin_interest_cover_raises_spreads_and_collateral_lowers_them(cover_a, cover_b):
+    """A borrower covering its interest fewer times pays more; a secured loan pays less."""
+    lo, hi = sorted((cover_a, cover_b))
+    thin = CreditConditions(0.0, 0.0, 0.0, interest_cover=lo)
+    thick = CreditConditions(0.0, 0.0, 0.0, interest_cover=hi)
+    assert lending_decision(LENDER, 0.5, 1.0, 100.0, thick)[1] <= lending_decision(LENDER, 0.5, 1.0, 100.0, thin)[1]
+    secured = CreditConditions(0.0, 0.0, 0.0, interest_cover=hi, secured=True)
+    assert lending_decision(LENDER, 0.5, 1.0, 100.0, secured)[1] <= lending_decision(LENDER, 0.5, 1.0, 100.0, thick)[1]

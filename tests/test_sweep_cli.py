@@ -28,8 +28,8 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def _long_spec(tmp_path: Path) -> Path:
     """36 short runs: long enough to be stopped part-way."""
-    return tiny_spec(tmp_path, name="long", replications=6,
-                     parameters={"growth": {"path": "world.demand.regimes.steady.growth_annual", "values": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}})
+    growth = {"path": "world.demand.regimes.steady.growth_annual", "values": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}
+    return tiny_spec(tmp_path, name="long", replications=6, parameters={"growth": growth})
 
 
 def _start_and_stop_after_chunks(spec: Path, out: Path, sig: int, chunks: int = 3) -> subprocess.Popen:

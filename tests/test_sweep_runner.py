@@ -32,6 +32,7 @@ def test_results_identical_across_serial_processes_and_dask(tmp_path: Path) -> N
         other_runs, other_ts = _sweep(tmp_path, name, **kwargs)
         pd.testing.assert_frame_equal(runs, other_runs)
         pd.testing.assert_frame_equal(ts, other_ts)
+    assert not (tmp_path / "dask" / ".dask-scratch").exists()  # the local cluster's working folder is gone
 
 
 def test_rows_carry_run_id_seed_and_parameters(tmp_path: Path) -> None:

@@ -140,7 +140,7 @@ def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, w
     except (StorageError, ExecutorError) as err:
         return _error(str(err))
     except KeyboardInterrupt:
-        print("\ninterrupted before any run was stored; run the same command again to start", file=sys.stderr)
+        print(f"\ninterrupted; completed chunks stay stored in {out}; run the same command again to resume", file=sys.stderr)
         return INTERRUPTED
     except Exception:  # noqa: BLE001 - not a run's failure (those are stored): the machinery's; show it all
         traceback.print_exc()
@@ -174,7 +174,7 @@ def _rerun(study: Any, run_id: int, out: Path) -> int:
     overrides = study.overrides(run.scenario, run.params)
     print(f"\nthe same run in Python:\n  AIFinanceModel(config={study.scenario_files[run.scenario]!r}, seed={run.seed}, "
           f"quarters={study.spec.quarters!r}, overrides={overrides!r}).run()")
-    stored = _stored_row(out, run_id)
+    stored = _stored_row(out, run_id, study, plan)
     if stored is not None:
         same = _same_row(stored, row)
         print(f"\nstored row in {out}: " + ("identical" if same else "DIFFERS (code or config changed since the sweep?)"))
@@ -182,14 +182,20 @@ def _rerun(study: Any, run_id: int, out: Path) -> int:
     return 0
 
 
-def _stored_row(out: Path, run_id: int) -> dict | None:
+def _stored_row(out: Path, run_id: int, study: Any, plan: Any) -> dict | None:
+    """The row stored for this run in ``out``, if ``out`` holds this very study."""
     if not (out / "manifest.json").is_file():
         return None
     import pyarrow.compute as pc
 
+    from economy.sweep.runner import manifest
     from economy.sweep.storage import SweepStore
 
-    table = SweepStore(out).read("runs")
+    store = SweepStore(out)
+    if store.manifest().get("fingerprint") != manifest(study, plan)["fingerprint"]:
+        print(f"\n{out} holds another study (or this spec's base config changed); not compared", file=sys.stderr)
+        return None
+    table = store.read("runs")
     if table is None:
         return None
     hit = table.filter(pc.equal(table["run_id"], run_id)).to_pylist()

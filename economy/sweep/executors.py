@@ -19,8 +19,10 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import multiprocessing
+import shutil
 import signal
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from economy.sweep import EXECUTORS
@@ -127,15 +129,20 @@ class DaskExecutor(Executor):
         workers: Workers of the local cluster (ignored with ``scheduler``).
         scheduler: Address of an existing scheduler, e.g. ``tcp://10.0.0.5:8786``.
         processes: Local cluster workers as processes (True) or threads of this process.
+        scratch: The local cluster's working folder (its lock files), removed on close;
+            default Dask's own (``dask-scratch-space`` in the system's temporary folder).
     """
 
     name = "dask"
 
-    def __init__(self, context: SweepContext, workers: int, scheduler: str | None = None, processes: bool = True) -> None:
+    def __init__(self, context: SweepContext, workers: int, scheduler: str | None = None, processes: bool = True,
+                 scratch: Path | None = None) -> None:
         """Start or connect to the cluster and send it the study."""
         from distributed import Client, LocalCluster
 
         self.cluster = None
+        self.scratch = None if scheduler else scratch
+        where = {"local_directory": str(self.scratch)} if self.scratch else {}
         try:
             if scheduler:
                 self.client = Client(scheduler, timeout="15s")
@@ -146,7 +153,7 @@ class DaskExecutor(Executor):
                 network = {"host": "127.0.0.1"} if processes else {}
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
                                             dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
-                                            silence_logs=logging.ERROR, **network)
+                                            silence_logs=logging.ERROR, **network, **where)
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as err:
             if self.cluster is not None:
@@ -170,17 +177,19 @@ class DaskExecutor(Executor):
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def make_executor(kind: str, context: SweepContext, workers: int, scheduler: str | None = None,
-                  dask_processes: bool = True) -> Executor:
-    """The executor called ``kind`` (one of :data:`EXECUTORS`)."""
+                  dask_processes: bool = True, scratch: Path | None = None) -> Executor:
+    """The executor called ``kind`` (one of :data:`EXECUTORS`); ``scratch`` is a local Dask cluster's working folder."""
     if kind == "serial":
         return SerialExecutor(context)
     if kind == "processes":
         return ProcessExecutor(context, workers)
     if kind == "dask":
-        return DaskExecutor(context, workers, scheduler, processes=dask_processes)
+        return DaskExecutor(context, workers, scheduler, processes=dask_processes, scratch=scratch)
     raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
 
 

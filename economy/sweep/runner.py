@@ -116,7 +116,8 @@ def run_sweep(
             chunks = (plan.runs(pending[i:i + size]) for i in range(0, len(pending), size))
             context = SweepContext(study=study, model_factory=model_factory)
             try:
-                ex = make_executor(executor, context, workers, scheduler, dask_processes)
+                # A local Dask cluster keeps its lock files in the sweep folder, not the system's /tmp.
+                ex = make_executor(executor, context, workers, scheduler, dask_processes, scratch=store.root / ".dask-scratch")
             except ExecutorError:
                 if created:  # a new folder and no executor: leave nothing behind
                     store.close()

@@ -294,7 +294,8 @@ class Sobol(_Strict):
     def _power_of_two(cls, n: int) -> int:
         if n & (n - 1):
             lower = 1 << (n.bit_length() - 1)
-            raise ValueError(f"must be a power of 2 (the Sobol' sequence's balance needs it), e.g. {lower} or {lower * 2}; got {n}")
+            raise ValueError(f"must be a power of 2 (the Sobol' sequence's balance needs it), "
+                             f"e.g. {lower} or {lower * 2}; got {n}")
         return n
 
 
@@ -326,7 +327,8 @@ class Outputs(_Strict):
 
         unknown = [c for c in value if c not in BALANCE_SHEET_COLUMNS]
         if unknown:
-            raise ValueError(f"unknown balance-sheet column(s) {', '.join(unknown)}; valid: {', '.join(BALANCE_SHEET_COLUMNS[4:])}")
+            valid = ", ".join(BALANCE_SHEET_COLUMNS[4:])
+            raise ValueError(f"unknown balance-sheet column(s) {', '.join(unknown)}; valid: {valid}")
         return value
 
 
@@ -399,14 +401,13 @@ class Study:
             out.update(parameter_overrides(self.spec.parameters[name], value, raw, self.integer.get(name, False)))
         return out
 
-    def quarters(self, scenario: str) -> int:
-        """The run length of a scenario's runs."""
-        return self.spec.quarters or self.scenarios[scenario].run.quarters
-
 
 def base_raw(cfg: Config, fixed: dict[str, Any]) -> dict:
-    """A base config as plain data with the spec's ``fixed`` values set (scale and shift read base values from it)."""
-    raw = cfg.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """A base config as plain data with the spec's ``fixed`` values set (scale and shift read base values from it).
+
+    Optional fields left empty stay in, as ``None``, so a path to one exists.
+    """
+    raw = cfg.model_dump(mode="json", by_alias=True)
     for path, value in fixed.items():
         set_path(raw, path, copy.deepcopy(value))
     return raw
@@ -421,7 +422,8 @@ def get_path(raw: Any, path: str) -> Any:
     node = raw
     for step in parse_path(path):
         if isinstance(step, tuple):
-            match = [item for item in node if isinstance(item, dict) and item.get("id") == step[1]] if isinstance(node, list) else []
+            items = node if isinstance(node, list) else []
+            match = [item for item in items if isinstance(item, dict) and item.get("id") == step[1]]
             if not match:
                 raise KeyError(f"no entry with id {step[1]!r}")
             node = match[0]
@@ -539,7 +541,8 @@ def cross_check(spec: SweepSpec) -> list[tuple[str, str]]:
     if spec.report.heatmap:
         for axis, name in zip(("x", "y"), spec.report.heatmap, strict=True):
             if name not in spec.parameters:
-                problems.append((f"report.heatmap ({axis})", f"{name!r} is not a parameter; parameters: {', '.join(spec.parameters) or 'none'}"))
+                known = ", ".join(spec.parameters) or "none"
+                problems.append((f"report.heatmap ({axis})", f"{name!r} is not a parameter; parameters: {known}"))
     for path in spec.fixed:
         try:
             parse_path(path)
@@ -605,7 +608,8 @@ def _check_against_configs(spec: SweepSpec, scenarios: dict[str, Config], intege
                 continue
             numeric = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in found]
             if param.mode != "set" and not all(numeric):
-                problems.append((f"{where}.mode", f"mode {param.mode!r} needs numbers at every path; {param.path} hold {found!r}{at}"))
+                problems.append((f"{where}.mode", f"mode {param.mode!r} needs numbers at every path; "
+                                                  f"{list(param.path)} hold {found!r}{at}"))
                 continue
             is_int = all(isinstance(v, int) and not isinstance(v, bool) for v in found)
             integer[name] = integer.get(name, True) and is_int
@@ -711,7 +715,8 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     if kind == "extra_forbidden":
         allowed = _allowed_fields(loc[:-1])
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        msg = "unknown field" + (f"; did you mean {hint[0]!r}?" if hint else "") + (f" Allowed here: {', '.join(allowed)}" if allowed else "")
+        msg = ("unknown field" + (f"; did you mean {hint[0]!r}?" if hint else "")
+               + (f" Allowed here: {', '.join(allowed)}" if allowed else ""))
     elif kind == "union_tag_invalid":
         valid = SAMPLER_KINDS if loc[-1] == "sampler" else DISTRIBUTION_KINDS
         msg = f"unknown kind {error['input'].get('kind')!r}; valid kinds: {', '.join(valid)}"
@@ -736,7 +741,8 @@ def _allowed_fields(loc: list) -> list[str]:
             continue  # a parameter's name; the model is Parameter already
         if prev in ("sampler", "distribution") and isinstance(part, str) and model is None:
             union = Sampler if prev == "sampler" else Distribution
-            model = next(m for m in typing.get_args(typing.get_args(union)[0]) if typing.get_args(m.model_fields["kind"].annotation) == (part,))
+            kinds = typing.get_args(typing.get_args(union)[0])
+            model = next(m for m in kinds if typing.get_args(m.model_fields["kind"].annotation) == (part,))
             continue
         fields = getattr(model, "model_fields", None)
         if fields is None or part not in fields:

@@ -123,7 +123,8 @@ class SweepStore:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.close()
-            raise StorageError(f"{self.root}: another sweep is writing into this folder; wait for it or use another --out") from None
+            raise StorageError(f"{self.root}: another sweep is writing into this folder; "
+                               "wait for it or use another --out") from None
         self._lock = handle
 
     def close(self) -> None:
@@ -177,7 +178,10 @@ class SweepStore:
         if not parts:
             return None
         merged = pa.concat_tables(parts, promote_options="permissive")
-        # Chunks finish in any order; the run id (stable within a run) puts rows back in study order.
+        if "error" in merged.column_names:  # last, wherever the first chunk that had metrics put them
+            merged = merged.select([c for c in merged.column_names if c != "error"] + ["error"])
+        # Chunks finish in any order; a stable sort on the run id puts rows back in study order
+        # and keeps each run's quarters in theirs.
         return merged.take(pc.sort_indices(merged, sort_keys=[("run_id", "ascending")]))
 
     # ------------------------------------------------------------------ writing
