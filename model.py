@@ -518,9 +518,9 @@ class AIFinanceModel(mesa.Model):
         due = 0.0
         options: list[tuple[str, float]] = []
         for c in self.book.of_kind(ComputeContract):
-            if c.from_party != buyer or not c.live(q):
-                continue
-            if c.payment == "rental":
+            if c.from_party != buyer or not c.live(q) or c.payment == "supply":
+                continue  # a supply agreement is paid for by the builders, not the buyer
+            if c.payment in ("rental", "lease"):
                 due += c.scheduled_gw(q) * c.price
             else:
                 binding = c.binding_gw(q)
