@@ -137,3 +137,19 @@ def test_monte_carlo_without_parameters(tmp_path: Path) -> None:
     run_sweep(study, tmp_path / "out", executor="serial", progress=False, log=lambda _m: None)
     runs = load_sweep(tmp_path / "out")
     assert len(runs) == 5 and runs.seed.nunique() == 5 and (runs.point_id == 0).all()
+
+
+def test_finished_models_are_freed(tmp_path: Path) -> None:
+    """After a chunk, none of its models stays alive (Mesa 3.3.1 would keep them all: mesa/mesa#3179)."""
+    import gc
+
+    from economy.sweep.plan import Plan
+    from economy.sweep.task import SweepContext, run_chunk
+    from model import AIFinanceModel
+
+    study = load_study(tiny_spec(tmp_path))
+    gc.collect()
+    before = sum(isinstance(o, AIFinanceModel) for o in gc.get_objects())
+    run_chunk(SweepContext(study), Plan(study).runs(range(4)))
+    gc.collect()
+    assert sum(isinstance(o, AIFinanceModel) for o in gc.get_objects()) == before

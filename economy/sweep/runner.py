@@ -104,7 +104,11 @@ def run_sweep(
     plan = Plan(study)
     store = SweepStore(out)
     try:
-        created = store.open_for_writing(manifest(study, plan), design_table(study, plan), study.text or _spec_yaml(study))
+        about = manifest(study, plan)
+        created = store.open_for_writing(about, design_table(study, plan), study.text or _spec_yaml(study))
+        if not created and store.manifest().get("code_version") != about["code_version"]:
+            say(f"warning: {store.root} was started with code {store.manifest().get('code_version')}, this is "
+                f"{about['code_version']}; rows of both will sit together (sessions.jsonl lists each invocation's code)")
         stored = store.stored_run_ids()
         pending = np.setdiff1d(np.arange(plan.total, dtype=np.int64), stored, assume_unique=True)
         where = executor if executor != "dask" or not scheduler else f"dask at {scheduler}"
