@@ -121,6 +121,7 @@ class AIFinanceModel(mesa.Model):
         self._competition_rng = np.random.default_rng(competition_seed)
         self.market = self.world.market
         self._backlog_memo = {}
+        self._own_use_memo: dict[tuple[int, int], float] = {}
         self._statements: list[list[float]] = []
 
         self.companies: list[Company] = []
@@ -288,13 +289,16 @@ class AIFinanceModel(mesa.Model):
 
     def own_use(self, co: Company, q: int) -> float:
         """GW a builder keeps for its own business in quarter ``q`` (Copilot, ads ranking, Gemini), growing as configured."""
-        spec = co.spec.builder
-        halflife = self.config.world.demand.growth_halflife_years
-        factor = 1.0
-        for t in range(1, q + 1):  # own AI use matures with the market: its growth fades like demand's
-            g = spec.own_use_growth_annual * (0.5 ** ((t - 1) / 4.0 / halflife) if halflife else 1.0)
-            factor *= (1.0 + g) ** 0.25
-        return spec.own_use_gw * factor
+        key = (co.holder, q)
+        if key not in self._own_use_memo:
+            spec = co.spec.builder
+            halflife = self.config.world.demand.growth_halflife_years
+            factor = 1.0
+            for t in range(1, q + 1):  # own AI use matures with the market: its growth fades like demand's
+                g = spec.own_use_growth_annual * (0.5 ** ((t - 1) / 4.0 / halflife) if halflife else 1.0)
+                factor *= (1.0 + g) ** 0.25
+            self._own_use_memo[key] = spec.own_use_gw * factor
+        return self._own_use_memo[key]
 
     def _reach(self, co: Company) -> float:
         """The scenario's multiplier on a lab's distribution reach this quarter (0 once it has failed)."""

@@ -11,7 +11,11 @@ Functions:
     balance_sheet_composition: stacked assets and liabilities with the equity line, per entity.
     lab_revenue_vs_compute: each AI lab's quarterly revenue against its compute bill.
     debt_buildup: outstanding debt by borrower, stacked, with the system partner-debt line.
-    contract_web: the network of contracts active at one quarter.
+    contract_web: the network of contracts active at one quarter, nodes outlined by status.
+    default_timeline: defaults and rescues over time, coloured by channel, with the cascade tree.
+    losses_by_channel: losses written off per holder, stacked by contagion channel.
+    spreads_and_sentiment: sentiment and GPU prices above, credit spreads below.
+    worst_quarter: the quarter with the most defaults (then the largest losses).
     standard_figures / save_standard_figures: the standard set, as Figures or PNG files.
 """
 
@@ -32,10 +36,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .results import ASSET_COLUMNS, LIABILITY_COLUMNS, Results, quarter_key, quarter_order
+from .results import ASSET_COLUMNS, CHANNELS, LIABILITY_COLUMNS, Results, quarter_key, quarter_order
 
 __all__ = [
     "ASSET_COLORS",
+    "CHANNEL_COLORS",
     "KIND_COLORS",
     "LIABILITY_COLORS",
     "ROLE_COLORS",
@@ -44,9 +49,13 @@ __all__ = [
     "balance_sheet_composition",
     "contract_web",
     "debt_buildup",
+    "default_timeline",
     "lab_revenue_vs_compute",
+    "losses_by_channel",
     "save_standard_figures",
+    "spreads_and_sentiment",
     "standard_figures",
+    "worst_quarter",
 ]
 
 #: File stems written by :func:`save_standard_figures`, in order.
@@ -56,6 +65,10 @@ STANDARD_FIGURE_NAMES: tuple[str, ...] = (
     "debt_buildup",
     "contract_web_start",
     "contract_web_end",
+    "default_timeline",
+    "losses_by_channel",
+    "spreads_and_sentiment",
+    "contract_web_worst",
 )
 
 #: Fill colour of each asset class (cool colours).
@@ -120,11 +133,38 @@ KIND_COLORS: dict[str, str] = {
     "revenue_share": "#17becf",
     "equity_stake": "#2ca02c",
     "investment_commitment": "#bcbd22",
-    "compute_credit": "#9467bd",
+    "compute_credit": "#d8b365",
     "warrant": "#e377c2",
-    "loan": "#d62728",
+    "loan": "#8a8a8a",
     "backstop": "#8c564b",
-    "guarantee": "#7f7f7f",
+    "guarantee": "#393b79",
+}
+# Loans are grey and no edge is red or purple, so that red and purple in the web
+# always mean a defaulted or rescued firm.
+
+#: Colour of each contagion channel (markers and bars in the default and loss figures).
+CHANNEL_COLORS: dict[str, str] = {
+    "payment": "#4e79a7",
+    "equity": "#59a14f",
+    "collateral": "#9c755f",
+    "credit": "#e15759",
+    "confidence": "#f28e2b",
+    "demand": "#76b7b2",
+    "fundamental": "#7f7f7f",
+}
+_UNRECORDED_CHANNEL = "not recorded"
+_UNRECORDED_COLOR = "#ffffff"
+
+#: One-line meaning of each channel, used in legends.
+_CHANNEL_LABELS: dict[str, str] = {
+    "payment": "payment (unpaid dues)",
+    "equity": "equity (stake written down)",
+    "collateral": "collateral (fire-sale prices)",
+    "credit": "credit (loan refused)",
+    "confidence": "confidence (sentiment, failed rounds)",
+    "demand": "demand (lost customer backlog)",
+    "fundamental": "fundamental (own losses)",
+    _UNRECORDED_CHANNEL: "channel not recorded",
 }
 _OTHER_KIND_COLOR = "#000000"
 

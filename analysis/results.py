@@ -1,9 +1,12 @@
 """Load the tidy CSV tables a simulation run writes into its results folder.
 
 A run writes ``balance_sheets.csv``, ``contracts.csv``, ``contract_flows.csv``,
-``system.csv`` and ``events.csv`` (plus, optionally, ``summary.json``) into one
-folder. :func:`load_results` reads them into a :class:`Results` bundle of pandas
-DataFrames. Money is in USD billions, capacity in GW, and quarters are labelled
+``system.csv`` and ``events.csv``, the contagion tables ``cascade.csv`` (who
+defaulted through which channel), ``channels.csv`` (every loss or refusal a
+channel carried) and ``losses.csv`` (losses written off by holders), plus,
+optionally, ``summary.json`` into one folder. :func:`load_results` reads them into
+a :class:`Results` bundle of pandas DataFrames; folders written before the
+contagion tables existed load with those tables empty. Money is in USD billions, capacity in GW, and quarters are labelled
 like ``"2025Q4"``.
 
 Quarter order is preserved: every ``quarter`` column is converted into an ordered
@@ -28,11 +31,15 @@ import pandas as pd
 __all__ = [
     "ASSET_COLUMNS",
     "BALANCE_SHEET_COLUMNS",
+    "CASCADE_COLUMNS",
+    "CHANNEL_COLUMNS",
+    "CHANNELS",
     "CONTRACT_COLUMNS",
     "CONTRACT_FLOW_COLUMNS",
     "EVENT_COLUMNS",
     "FLOW_COLUMNS",
     "LIABILITY_COLUMNS",
+    "LOSS_COLUMNS",
     "SYSTEM_COLUMNS",
     "Results",
     "load_results",
@@ -69,6 +76,7 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "depreciation",
     "losses",
     "net_income",
+    "stock_pay",
     "capex",
 )
 
@@ -80,7 +88,7 @@ BALANCE_SHEET_COLUMNS: tuple[str, ...] = (
     + LIABILITY_COLUMNS
     + ("total_liabilities", "equity")
     + FLOW_COLUMNS
-    + ("market_value", "capacity_gw", "backlog")
+    + ("market_value", "capacity_gw", "backlog", "credit_spread_bp")
 )
 
 #: Documented columns of ``contracts.csv``.
@@ -115,16 +123,34 @@ SYSTEM_COLUMNS: tuple[str, ...] = (
     "ai_demand",
     "gpu_price_index",
     "policy_rate_annual",
+    "resale_factor",
     "sentiment",
     "partner_debt",
     "ai_capex",
     "ai_capex_share_gdp",
+    "avg_credit_spread_bp",
     "defaults",
+    "rescues",
     "fiscal_cost",
 )
 
 #: Documented columns of ``events.csv``.
-EVENT_COLUMNS: tuple[str, ...] = ("quarter", "kind", "entity", "counterparty", "amount", "text")
+EVENT_COLUMNS: tuple[str, ...] = ("quarter", "kind", "entity", "counterparty", "amount", "channel", "text")
+
+#: Documented columns of ``cascade.csv``: one row per (default, channel that contributed);
+#: ``caused_by`` is the channel's main source (an entity id, ``"market sentiment"``, or
+#: ``""`` for a fundamental default) and ``amount`` what the channel carried that quarter.
+CASCADE_COLUMNS: tuple[str, ...] = ("quarter", "round", "entity", "caused_by", "channel", "amount")
+
+#: Documented columns of ``channels.csv``: every loss or refusal a contagion channel carried.
+CHANNEL_COLUMNS: tuple[str, ...] = ("quarter", "holder", "channel", "source", "amount")
+
+#: Documented columns of ``losses.csv``: losses written off by holders, by whose default
+#: (``source``), what was lost (``kind``: loan, stake, backlog or credits) and through which channel.
+LOSS_COLUMNS: tuple[str, ...] = ("quarter", "holder", "source", "kind", "channel", "amount")
+
+#: The contagion channels, in the order figures list them.
+CHANNELS: tuple[str, ...] = ("payment", "equity", "collateral", "credit", "confidence", "demand", "fundamental")
 
 # Text columns that must never contain NaN (missing values become "").
 _TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -143,7 +169,10 @@ _TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "contract_flows": ("quarter", "contract_id", "kind", "payer", "payee"),
     "system": ("quarter",),
-    "events": ("quarter", "kind", "entity", "counterparty", "text"),
+    "events": ("quarter", "kind", "entity", "counterparty", "channel", "text"),
+    "cascade": ("quarter", "entity", "caused_by", "channel"),
+    "channels": ("quarter", "holder", "channel", "source"),
+    "losses": ("quarter", "holder", "source", "kind", "channel"),
 }
 
 _SCHEMAS: dict[str, tuple[str, ...]] = {
@@ -152,10 +181,21 @@ _SCHEMAS: dict[str, tuple[str, ...]] = {
     "contract_flows": CONTRACT_FLOW_COLUMNS,
     "system": SYSTEM_COLUMNS,
     "events": EVENT_COLUMNS,
+    "cascade": CASCADE_COLUMNS,
+    "channels": CHANNEL_COLUMNS,
+    "losses": LOSS_COLUMNS,
 }
 
 # Tables with a ``quarter`` column, in the order used to establish quarter order.
-_QUARTER_TABLES: tuple[str, ...] = ("system", "balance_sheets", "contract_flows", "events")
+_QUARTER_TABLES: tuple[str, ...] = (
+    "system",
+    "balance_sheets",
+    "contract_flows",
+    "events",
+    "cascade",
+    "channels",
+    "losses",
+)
 
 _QUARTER_RE = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 
@@ -172,6 +212,9 @@ class Results:
         events: One row per logged event.
         summary: Contents of ``summary.json`` if present, else an empty dict.
         path: Folder the results were read from, if any.
+        cascade: One row per (default, contributing channel); empty if not recorded.
+        channels: One row per loss or refusal carried by a contagion channel; empty if not recorded.
+        losses: One row per loss written off by a holder; empty if not recorded.
     """
 
     balance_sheets: pd.DataFrame
@@ -181,6 +224,9 @@ class Results:
     events: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    cascade: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CASCADE_COLUMNS)))
+    channels: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CHANNEL_COLUMNS)))
+    losses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(LOSS_COLUMNS)))
 
     @property
     def quarters(self) -> list[str]:
@@ -270,8 +316,10 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
 def load_results(path: str | Path) -> Results:
     """Load a run's results folder.
 
-    ``balance_sheets.csv`` is required; the other tables are optional and become
-    empty DataFrames with their documented columns when missing.
+    ``balance_sheets.csv`` is required; the other tables (including
+    ``cascade.csv``, ``channels.csv`` and ``losses.csv``, which older folders lack)
+    are optional and become empty DataFrames with their documented columns when
+    missing. Columns a table lacks are not added.
 
     Args:
         path: Folder a run wrote its CSV files (and optionally ``summary.json``) to.

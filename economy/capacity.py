@@ -58,11 +58,21 @@ class Fleet:
     """Shell space this holder rents from others this quarter."""
     leased_out_gw: float = 0.0
     """Own shell space let to others this quarter."""
+    _gw_key: tuple[int, int] | None = field(default=None, repr=False)
+    _gw: float = field(default=0.0, repr=False)
 
     @property
     def hardware_gw(self) -> float:
-        """GW of installed hardware."""
-        return sum(v.gw for v in self.vintages)
+        """GW of installed hardware.
+
+        Read far more often than the fleet changes, so the sum is kept until the list
+        of vintages is replaced or grows or shrinks (a vintage's GW never changes).
+        """
+        key = (id(self.vintages), len(self.vintages))
+        if self._gw_key != key:
+            self._gw_key = key
+            self._gw = sum(v.gw for v in self.vintages)
+        return self._gw
 
     @property
     def hardware_book(self) -> float:
