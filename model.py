@@ -250,6 +250,8 @@ class AIFinanceModel(mesa.Model):
         for c in self.book.contracts:
             if c.state is State.PENDING and c.start <= self.quarter:
                 c.state = State.ACTIVE
+            elif c.state in LIVE and c.end is not None and c.end < self.quarter:
+                c.close(State.MATURED if isinstance(c, Loan) else State.DELIVERED, c.end)  # its term is over
         for co in self.companies:
             co.flows = type(co.flows)()
 
@@ -684,7 +686,8 @@ class AIFinanceModel(mesa.Model):
                            f"{lender.spec.name} rolls ${loan.principal:.1f}B of {borrower.spec.name} debt to {quarter_label(loan.end, self.origin)}")
             else:
                 self.event("refinancing_refused", lender, borrower, loan.principal,
-                           f"{lender.spec.name} refuses to roll ${loan.principal:.1f}B of {borrower.spec.name} debt (leverage {dta:.0%})")
+                           f"{lender.spec.name} refuses to roll ${loan.principal:.1f}B of {borrower.spec.name} debt (leverage {dta:.0%})",
+                           Channel.CREDIT.value)
                 self.note_channel(borrower.holder, Channel.CREDIT, loan.principal, lender.entity)
 
     # 4 ------------------------------------------------------------------

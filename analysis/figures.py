@@ -34,7 +34,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import FancyArrowPatch, Patch
 
 from .results import ASSET_COLUMNS, CHANNELS, LIABILITY_COLUMNS, Results, quarter_key, quarter_order
 
@@ -160,7 +160,7 @@ _CHANNEL_LABELS: dict[str, str] = {
     "payment": "payment (unpaid dues)",
     "equity": "equity (stake written down)",
     "collateral": "collateral (fire-sale prices)",
-    "credit": "credit (loan refused)",
+    "credit": "credit (loans refused or repriced)",
     "confidence": "confidence (sentiment, failed rounds)",
     "demand": "demand (lost customer backlog)",
     "fundamental": "fundamental (own losses)",
@@ -330,6 +330,36 @@ def _entity_title(frame: pd.DataFrame, entity: str) -> str:
     name = _last_text(frame, "name", entity)
     role = _last_text(frame, "role", "")
     return f"{name} ({role})" if role else name
+
+
+def _short_name(name: str, limit: int = 28) -> str:
+    """A display name without its parenthesised detail, cut to ``limit`` characters.
+
+    Args:
+        name: Full entity name, e.g. ``"Alphabet (Google Cloud, TPU, Gemini)"``.
+        limit: Longest result.
+
+    Returns:
+        E.g. ``"Alphabet"``.
+    """
+    short = name.split(" (")[0].strip() or name.strip()
+    return short if len(short) <= limit else short[: limit - 1].rstrip() + "…"
+
+
+def _name_map(balance_sheets: pd.DataFrame) -> dict[str, str]:
+    """Short display name of every entity in the balance sheets.
+
+    Args:
+        balance_sheets: The balance-sheets table (a ``name`` column is optional).
+
+    Returns:
+        Entity id to short name (the id when no name is recorded).
+    """
+    if balance_sheets.empty or "entity" not in balance_sheets.columns:
+        return {}
+    last = balance_sheets.drop_duplicates("entity", keep="last")
+    names = last["name"].astype(str) if "name" in last.columns else last["entity"].astype(str)
+    return {str(e): _short_name(str(n) or str(e)) for e, n in zip(last["entity"], names, strict=True)}
 
 
 def _shade_status(ax: Axes, frame: pd.DataFrame) -> set[str]:
@@ -739,9 +769,15 @@ def contract_web(contracts: pd.DataFrame, balance_sheets: pd.DataFrame, quarter:
     order = sorted(nodes.index, key=lambda n: (_role_rank(nodes.at[n, "role"]), n))
     nodes = nodes.loc[order]
 
-    vmax = float(nodes["value"].max()) if len(nodes) and nodes["value"].max() > 0 else 1.0
+    # The external sector's balance sheet is a bottomless sink: it must not set the scale.
+    inside = nodes.loc[nodes["role"] != "external", "value"]
+    vmax = float(inside.max()) if len(inside) and inside.max() > 0 else 1.0
     biggest = min(2400.0, (700.0 / max(len(pos), 1)) ** 2)  # keep neighbours on the circle apart
-    sizes = {n: 60.0 + biggest * math.sqrt(max(float(v), 0.0) / vmax) for n, v in nodes["value"].items()}
+    sizes = {
+        n: min(biggest, 80.0 + biggest * math.sqrt(max(float(v), 0.0) / vmax)) for n, v in nodes["value"].items()
+    }
+    for n in nodes.index[nodes["status"].isin(["distressed", "defaulted", "rescued"])]:
+        sizes[n] = max(sizes[n], 260.0)  # big enough for the status outline to show
 
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(order)
@@ -778,6 +814,21 @@ def contract_web(contracts: pd.DataFrame, balance_sheets: pd.DataFrame, quarter:
         )
         collection.set_linestyle(style.linestyle)
         collection.set_zorder(2)
+        collection.set_gid("nodes")
+        if status != "healthy" and style.shade is not None:
+            # a ring a little way outside the node, so the status shows whatever the role colour
+            ring = ax.scatter(
+                [pos[n][0] for n in group],
+                [pos[n][1] for n in group],
+                s=[(math.sqrt(sizes[n]) + 12.0) ** 2 for n in group],
+                facecolors="none",
+                edgecolors=style.outline,
+                linewidths=3.0,
+                linestyles=style.linestyle,
+                zorder=1.9,
+                gid="status-ring",
+            )
+            ring.set_in_layout(False)
     if edgelist:
         nx.draw_networkx_edges(
             graph,
@@ -796,25 +847,39 @@ def contract_web(contracts: pd.DataFrame, balance_sheets: pd.DataFrame, quarter:
         )
     for n in order:
         x, y = pos[n]
-        ax.text(
-            1.16 * x,
-            1.16 * y,
-            str(nodes.at[n, "name"]) or n,
+        angle = math.degrees(math.atan2(y, x))
+        status = str(nodes.at[n, "status"])
+        style = _STATUS_STYLES.get(status)
+        label = _short_name(str(nodes.at[n, "name"]) or n)
+        flagged = style is not None and status != "healthy"
+        if flagged:
+            label = f"{label} · {style.label.lower()}" if x >= -1e-9 else f"{style.label.lower()} · {label}"
+        gap = math.sqrt(sizes[n]) / 2.0 + (12.0 if flagged else 5.0)  # points from the node centre
+        text = ax.annotate(
+            label,
+            (x, y),
+            xytext=(gap * x, gap * y),
+            textcoords="offset points",
             fontsize=9,
-            ha="left" if x > 0.25 else "right" if x < -0.25 else "center",
-            va="bottom" if y > 0.25 else "top" if y < -0.25 else "center",
+            rotation=angle if x >= -1e-9 else angle - 180.0,
+            rotation_mode="anchor",
+            ha="left" if x >= -1e-9 else "right",
+            va="center",
+            color=style.outline if flagged else "black",
+            fontweight="bold" if flagged else "normal",
         )
-    ax.set_xlim(-1.45, 1.45)
-    ax.set_ylim(-1.3, 1.3)
+        text.set_in_layout(False)
+    ax.set_xlim(-1.8, 1.8)
+    ax.set_ylim(-1.95, 1.95)
     ax.set_aspect("equal")
     ax.set_axis_off()
 
     total = float(amounts.sum())
     fig.suptitle(
         f"Contract web at {quarter}: {len(active)} active contracts, USD {total:,.0f}B headline value", fontsize=13
-    )
-    ax.set_title(
-        "Node area ~ market value (total assets if none); edge width ~ log(amount)\n"
+    )  # _worst_web relies on this wording
+    fig.supxlabel(
+        "Node area ~ market value (total assets if none; the external sector is capped); edge width ~ log(amount)\n"
         "Arrows follow the headline money "
         "(buyer→seller, lender→borrower, investor→investee, issuer→holder of credits)",
         fontsize=9,
@@ -845,7 +910,7 @@ def _web_legend(fig: Figure, nodes: pd.DataFrame, active: pd.DataFrame) -> None:
                markeredgecolor="#404040", label=r.replace("_", " "))
         for r in roles
     ]
-    handles.append(header("Status (outline)"))
+    handles.append(header("Status (outline, label)"))
     for s in statuses:
         style = _STATUS_STYLES[s]
         handles.append(
@@ -857,11 +922,678 @@ def _web_legend(fig: Figure, nodes: pd.DataFrame, active: pd.DataFrame) -> None:
         Line2D([], [], color=KIND_COLORS.get(k, _OTHER_KIND_COLOR), linewidth=2.5, label=k.replace("_", " "))
         for k in kinds
     ]
-    headers = {"Role", "Status (outline)", "Contract kind (edge)"}
+    headers = {"Role", "Status (outline, label)", "Contract kind (edge)"}
     legend = fig.legend(handles=handles, loc="outside right upper", fontsize=9, frameon=False)
     for text in legend.get_texts():
         if text.get_text() in headers:
             text.set_fontweight("bold")
+
+
+# ----------------------------------------------------------------------------- contagion
+
+
+def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
+    """A column as floats with missing or non-numeric values as zero.
+
+    Args:
+        df: Table.
+        column: Column name; a missing column gives zeros.
+
+    Returns:
+        Float series aligned to ``df``.
+    """
+    if column not in df.columns:
+        return pd.Series(0.0, index=df.index)
+    return pd.to_numeric(df[column], errors="coerce").fillna(0.0).astype(float)
+
+
+def _run_quarters(*tables: pd.DataFrame) -> list[str]:
+    """Quarter labels of several tables merged in chronological order.
+
+    Args:
+        tables: Tables with a ``quarter`` column (others are ignored).
+
+    Returns:
+        The distinct labels sorted by :func:`quarter_key` (unparseable labels last, in order of appearance).
+    """
+    seen: list[str] = []
+    for df in tables:
+        for q in quarter_order(df):
+            if q and q not in seen:
+                seen.append(q)
+
+    def key(q: str) -> tuple[int, int]:
+        try:
+            return (0, quarter_key(q))
+        except ValueError:
+            return (1, seen.index(q))
+
+    return sorted(seen, key=key)
+
+
+def _spells(statuses: Sequence[str], wanted: str) -> list[tuple[int, int]]:
+    """Runs of consecutive positions with one status.
+
+    Args:
+        statuses: Status per quarter position.
+        wanted: Status to look for.
+
+    Returns:
+        ``(first, last)`` positions of each run, in order.
+    """
+    runs: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, status in enumerate([*statuses, ""]):
+        if status == wanted and start is None:
+            start = i
+        elif status != wanted and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    return runs
+
+
+def _status_matrix(balance_sheets: pd.DataFrame, quarters: Sequence[str]) -> dict[str, list[str]]:
+    """Each entity's status per quarter, aligned to ``quarters``.
+
+    Args:
+        balance_sheets: The balance-sheets table (a missing ``status`` column means all healthy).
+        quarters: Quarter labels.
+
+    Returns:
+        Entity id to a list of statuses (``""`` where the entity has no row).
+    """
+    if balance_sheets.empty or "status" not in balance_sheets.columns:
+        return {}
+    rows = _as_str_quarters(balance_sheets[["quarter", "entity", "status"]])
+    table = (
+        rows.assign(entity=rows["entity"].astype(str), status=rows["status"].astype(str))
+        .drop_duplicates(["entity", "quarter"], keep="last")
+        .pivot(index="entity", columns="quarter", values="status")
+        .reindex(columns=list(quarters))
+    )
+    return {str(e): ["" if not isinstance(v, str) else v for v in table.loc[e]] for e in table.index}
+
+
+def _defaults_table(cascade: pd.DataFrame, statuses: dict[str, list[str]], quarters: Sequence[str]) -> pd.DataFrame:
+    """One row per default: its quarter, entity, main channel and causes.
+
+    A default is a distinct (quarter, entity) pair of ``cascade``; its main channel
+    and main source are those of its row with the largest amount (the first such
+    row on ties). Entities that are ``defaulted`` in the balance sheets but have no
+    cascade row (older results folders) get one default at their first defaulted
+    quarter with the channel "not recorded".
+
+    Args:
+        cascade: The cascade table (may be empty).
+        statuses: Output of :func:`_status_matrix`.
+        quarters: Quarter labels of the run.
+
+    Returns:
+        Columns ``quarter``, ``pos`` (quarter position), ``entity``, ``channel``,
+        ``caused_by``, ``amount`` (sum over its channels), ``n_channels`` and
+        ``causes`` (list of ``(channel, caused_by, amount)``, largest first).
+    """
+    position = {q: i for i, q in enumerate(quarters)}
+    records: list[dict[str, object]] = []
+    if len(cascade):
+        rows = _as_str_quarters(cascade).assign(
+            entity=cascade["entity"].astype(str),
+            channel=cascade["channel"].astype(str) if "channel" in cascade.columns else "",
+            caused_by=cascade["caused_by"].astype(str) if "caused_by" in cascade.columns else "",
+            amount=_numeric(cascade, "amount"),
+        )
+        for (quarter, entity), group in rows.groupby(["quarter", "entity"], sort=False):
+            ranked = sorted(
+                zip(group["channel"], group["caused_by"], group["amount"], strict=True),
+                key=lambda t: -float(t[2]),
+            )
+            channel, caused_by, _ = ranked[0]
+            records.append(
+                {
+                    "quarter": str(quarter),
+                    "entity": str(entity),
+                    "channel": channel or _UNRECORDED_CHANNEL,
+                    "caused_by": caused_by,
+                    "amount": float(group["amount"].sum()),
+                    "n_channels": len(ranked),
+                    "causes": [(str(c), str(b), float(a)) for c, b, a in ranked],
+                }
+            )
+    in_cascade = {str(r["entity"]) for r in records}
+    for entity, row in statuses.items():
+        if entity in in_cascade or "defaulted" not in row:
+            continue
+        records.append(
+            {
+                "quarter": quarters[row.index("defaulted")],
+                "entity": entity,
+                "channel": _UNRECORDED_CHANNEL,
+                "caused_by": "",
+                "amount": 0.0,
+                "n_channels": 0,
+                "causes": [],
+            }
+        )
+    table = pd.DataFrame(
+        records, columns=["quarter", "entity", "channel", "caused_by", "amount", "n_channels", "causes"]
+    )
+    table["pos"] = [position.get(q, -1) for q in table["quarter"]]
+    return table.sort_values(["pos", "entity"], kind="stable").reset_index(drop=True)
+
+
+def _money(amount: float) -> str:
+    """USD billions as ``$12B`` (one decimal below 10, e.g. ``$0.4B``), with the dollar escaped for matplotlib.
+
+    Two unescaped dollar signs in one text would be read as mathtext.
+
+    Args:
+        amount: Amount in USD billions.
+
+    Returns:
+        The label.
+    """
+    return rf"\${amount:,.1f}B" if abs(amount) < 9.95 else rf"\${amount:,.0f}B"
+
+
+def _no_data_figure(message: str, title: str, width: float = 10.0, height: float = 3.0) -> Figure:
+    """A figure that says there is nothing to draw.
+
+    Args:
+        message: Text in the middle of the figure.
+        title: Figure title.
+        width: Width in inches.
+        height: Height in inches.
+
+    Returns:
+        A Figure with one blank axes holding ``message``.
+    """
+    fig = _new_figure(width, height)
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=14, color="#555555")
+    ax.set_axis_off()
+    fig.suptitle(title, fontsize=13)
+    return fig
+
+
+def _channel_color(channel: str) -> str:
+    """Colour of a channel (white for unknown or unrecorded ones)."""
+    return CHANNEL_COLORS.get(channel, _UNRECORDED_COLOR)
+
+
+def _channel_order(channels: set[str]) -> list[str]:
+    """Channels in the fixed order of :data:`CHANNELS`, unknown ones after, sorted."""
+    known = [c for c in CHANNELS if c in channels]
+    return known + sorted(channels - set(CHANNELS))
+
+
+def default_timeline(cascade: pd.DataFrame, balance_sheets: pd.DataFrame) -> Figure:
+    """Defaults and rescues laid out in time, as a cascade tree.
+
+    One row per entity that defaulted or was rescued, in order of its first such
+    event; x is the quarter. Each default is a circle filled with the colour of
+    its main channel (the channel that carried the most; see
+    :func:`_defaults_table`), and a short note says what carried it and from
+    where. When a channel's source is itself a firm that defaulted (at or before
+    that quarter) an arrow runs from the source's default to this one: solid for
+    the main channel, dashed for the others. A purple star marks the start of each
+    rescue; light bands show the quarters each firm spent distressed, defaulted or
+    rescued.
+
+    Artists carry ``gid`` s for inspection: ``"default"`` (one scatter per channel,
+    one point per default), ``"rescue"`` (one point per rescue spell), ``"cause"``
+    (the arrows) and ``"status-spell"`` (the bands).
+
+    Args:
+        cascade: The cascade table (may be empty).
+        balance_sheets: The balance-sheets table (for names, statuses and quarters).
+
+    Returns:
+        A Figure with one axes, or a figure saying "no defaults in this run" when
+        nothing defaulted and nothing was rescued.
+    """
+    quarters = _run_quarters(balance_sheets, cascade)
+    statuses = _status_matrix(balance_sheets, quarters)
+    defaults = _defaults_table(cascade, statuses, quarters)
+    rescues = {e: [a for a, _ in _spells(row, "rescued")] for e, row in statuses.items()}
+    rescues = {e: starts for e, starts in rescues.items() if starts}
+    title = "Defaults and rescues over time: who fell, when, and through which channel"
+    if defaults.empty and not rescues:
+        return _no_data_figure("no defaults in this run", title)
+
+    names = _name_map(balance_sheets)
+    first_event: dict[str, int] = {}
+    for entity, pos in zip(defaults["entity"], defaults["pos"], strict=True):
+        first_event[entity] = min(first_event.get(entity, pos), pos)
+    for entity, starts in rescues.items():
+        first_event[entity] = min(first_event.get(entity, starts[0]), starts[0])
+    rows = sorted(first_event, key=lambda e: (first_event[e], e))
+    y_of = {e: i for i, e in enumerate(rows)}
+    n = len(quarters)
+
+    fig = _new_figure(12.0, 2.6 + 0.62 * len(rows))
+    ax = fig.add_subplot()
+    band = {"distressed": "#ffe49a", "defaulted": "#f6c6c4", "rescued": "#e2cdee"}
+    shown_spells: set[str] = set()
+    for entity in rows:
+        row = statuses.get(entity, [])
+        for status, color in band.items():
+            runs = _spells(row, status)
+            if runs:
+                shown_spells.add(status)
+                ax.broken_barh(
+                    [(a - 0.5, b - a + 1) for a, b in runs],
+                    (y_of[entity] - 0.28, 0.56),
+                    facecolors=color,
+                    edgecolor="none",
+                    zorder=1,
+                    gid="status-spell",
+                )
+
+    # arrows from the default of a source firm to the default it helped cause
+    default_at: dict[str, list[int]] = {}
+    for entity, pos in zip(defaults["entity"], defaults["pos"], strict=True):
+        default_at.setdefault(entity, []).append(int(pos))
+    for _, d in defaults.iterrows():
+        for k, (channel, source, _amount) in enumerate(d["causes"]):
+            earlier = [p for p in default_at.get(source, []) if p <= d["pos"]]
+            if source == d["entity"] or not earlier:
+                continue
+            x0, y0 = earlier[-1], y_of[source]
+            x1, y1 = int(d["pos"]), y_of[d["entity"]]
+            arrow = FancyArrowPatch(
+                (x0, y0),
+                (x1, y1),
+                arrowstyle="-|>",
+                mutation_scale=16,
+                connectionstyle="arc3,rad=0.3" if x1 != x0 else "arc3,rad=0.6",
+                color=_channel_color(channel) if channel in CHANNEL_COLORS else "#333333",
+                linewidth=2.2 if k == 0 else 1.3,
+                linestyle="solid" if k == 0 else (0, (4, 3)),
+                shrinkA=9,
+                shrinkB=9,
+                zorder=2,
+                gid="cause",
+            )
+            ax.add_patch(arrow)
+
+    present = set(defaults["channel"])
+    for channel in _channel_order(present):
+        group = defaults[defaults["channel"] == channel]
+        ax.scatter(
+            group["pos"],
+            [y_of[e] for e in group["entity"]],
+            s=190,
+            marker="o",
+            color=_channel_color(channel),
+            edgecolors="black",
+            linewidths=1.2,
+            zorder=4,
+            gid="default",
+        )
+    rescue_points = [(s, y_of[e]) for e, starts in rescues.items() for s in starts]
+    if rescue_points:
+        ax.scatter(
+            [p[0] for p in rescue_points],
+            [p[1] for p in rescue_points],
+            s=330,
+            marker="*",
+            color=_STATUS_STYLES["rescued"].outline,
+            edgecolors="white",
+            linewidths=0.8,
+            zorder=4,
+            gid="rescue",
+        )
+
+    # a short note next to each default: what carried it, from where, how much
+    for _, d in defaults.iterrows():
+        x, y = int(d["pos"]), y_of[d["entity"]]
+        if d["channel"] == _UNRECORDED_CHANNEL:
+            note = "channel not recorded"
+        elif d["channel"] == "fundamental" or not d["caused_by"]:
+            note = f"{d['channel']}: its own losses"
+        else:
+            source = names.get(d["caused_by"], d["caused_by"])
+            note = f"{d['channel']} from {source}, {_money(float(d['causes'][0][2]))}"
+            if d["n_channels"] > 1:
+                others = d["n_channels"] - 1
+                note += f" (+{others} channel{'s' if others > 1 else ''}, {_money(float(d['amount']))} in all)"
+        right = x <= 0.6 * (n - 1)
+        ax.annotate(
+            note,
+            (x, y),
+            xytext=(11 if right else -11, 9),
+            textcoords="offset points",
+            ha="left" if right else "right",
+            va="bottom",
+            fontsize=8.5,
+            color="#222222",
+            zorder=5,
+        )
+    for entity, starts in rescues.items():
+        for start in starts:
+            right = start <= 0.6 * (n - 1)
+            ax.annotate(
+                "rescued",
+                (start, y_of[entity]),
+                xytext=(11 if right else -11, -10),
+                textcoords="offset points",
+                ha="left" if right else "right",
+                va="top",
+                fontsize=8.5,
+                color=_STATUS_STYLES["rescued"].outline,
+                fontweight="bold",
+                zorder=5,
+            )
+
+    ax.set_yticks(range(len(rows)), [names.get(e, e) for e in rows], fontsize=10)
+    ax.set_ylim(len(rows) - 0.4, -0.75)
+    ax.grid(axis="x", alpha=0.25)
+    _format_quarter_axis(ax, quarters)
+    ax.set_xlim(-0.7, max(n - 1, 0) + 0.7)
+
+    handles: list[Artist] = [
+        Line2D([], [], marker="o", linestyle="none", markersize=10, markerfacecolor=_channel_color(c),
+               markeredgecolor="black", label=_CHANNEL_LABELS.get(c, c))
+        for c in _channel_order(present)
+    ]
+    if rescue_points:
+        handles.append(Line2D([], [], marker="*", linestyle="none", markersize=14,
+                              color=_STATUS_STYLES["rescued"].outline, label="Rescue (government steps in)"))
+    if any(p.get_gid() == "cause" for p in ax.patches):
+        handles.append(Line2D([], [], color="#333333", linewidth=2.2,
+                              label="Arrow: caused by that firm's default (colour = channel)"))
+        handles.append(Line2D([], [], color="#333333", linewidth=1.3, linestyle=(0, (4, 3)),
+                              label="Arrow, dashed: a lesser channel from that firm"))
+    handles += [Patch(facecolor=band[s], label=f"{s.capitalize()} quarters") for s in band if s in shown_spells]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=9, frameon=False)
+    fig.suptitle(title, fontsize=13)
+    ax.set_title(
+        "Marker colour = the channel that carried the most in the four quarters before the default; "
+        "arrows link a default to the firm defaults it fed",
+        fontsize=9,
+    )
+    return fig
+
+
+def losses_by_channel(losses: pd.DataFrame, names: dict[str, str] | None = None, top: int = 10) -> Figure:
+    """Losses written off by each holder, stacked by the channel that carried them.
+
+    The left panel has one horizontal bar per holder that lost (the ``top``
+    largest by total; the rest summed as "Others"), stacked by channel, with the
+    total at the end of the bar. The small right panel totals the run's losses by
+    channel. Every bar segment is a Rectangle patch with ``gid`` ``"holder"`` or
+    ``"total"``.
+
+    Args:
+        losses: The losses table (``holder``, ``channel``, ``amount``).
+        names: Optional display name of each holder id.
+        top: How many holders to show separately.
+
+    Returns:
+        A Figure with two axes, or a figure saying there were no losses.
+    """
+    title = "Losses written off, by holder and by the contagion channel that carried them"
+    amounts = _numeric(losses, "amount") if len(losses) else pd.Series(dtype=float)
+    rows = losses.assign(amount=amounts) if len(losses) else losses
+    rows = rows[rows["amount"] > 0] if len(rows) else rows
+    if rows is None or len(rows) == 0:
+        return _no_data_figure("no losses written off in this run", title)
+    names = names or {}
+    rows = rows.assign(holder=rows["holder"].astype(str), channel=rows["channel"].astype(str).replace("", _UNRECORDED_CHANNEL))
+    table = rows.pivot_table(index="holder", columns="channel", values="amount", aggfunc="sum", fill_value=0.0)
+    channels = _channel_order(set(table.columns))
+    table = table[channels]
+    totals = table.sum(axis=1)
+    ranked = sorted(totals.index, key=lambda h: (-float(totals[h]), h))
+    shown, rest = ranked[:top], ranked[top:]
+    bars = table.loc[shown]
+    labels = [names.get(h, h) for h in shown]
+    if rest:
+        bars = pd.concat([bars, table.loc[rest].sum(axis=0).to_frame(f"Others ({len(rest)})").T])
+        labels.append(f"Others ({len(rest)})")
+
+    fig = _new_figure(13.0, 1.8 + 0.45 * len(labels) + 1.0)
+    grid = fig.add_gridspec(1, 2, width_ratios=[3.0, 1.25])
+    ax = fig.add_subplot(grid[0, 0])
+    y = np.arange(len(labels))
+    left = np.zeros(len(labels))
+    for channel in channels:
+        values = bars[channel].to_numpy(dtype=float)
+        container = ax.barh(
+            y, values, left=left, color=_channel_color(channel), edgecolor="white", linewidth=0.6,
+            label=_CHANNEL_LABELS.get(channel, channel),
+        )
+        for patch in container.patches:
+            patch.set_gid("holder")
+        left += values
+    xmax = float(left.max()) if len(left) else 1.0
+    for yi, total in zip(y, left, strict=True):
+        ax.text(total + 0.01 * xmax, yi, _money(total), va="center", fontsize=9)
+    ax.set_yticks(y, labels, fontsize=10)
+    ax.set_ylim(len(labels) - 0.4, -0.6)
+    ax.set_xlim(0, xmax * 1.15 if xmax > 0 else 1.0)
+    ax.set_xlabel("Losses written off over the run (USD billions)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Who lost (largest first)", fontsize=11)
+
+    side = fig.add_subplot(grid[0, 1])
+    by_channel = table.sum(axis=0)
+    yc = np.arange(len(channels))
+    container = side.barh(
+        yc, [float(by_channel[c]) for c in channels], color=[_channel_color(c) for c in channels],
+        edgecolor="#555555", linewidth=0.6,
+    )
+    for patch in container.patches:
+        patch.set_gid("total")
+    cmax = float(by_channel.max()) if len(by_channel) else 1.0
+    grand = float(by_channel.sum())
+    for yi, c in zip(yc, channels, strict=True):
+        share = float(by_channel[c]) / grand if grand > 0 else 0.0
+        side.text(float(by_channel[c]) + 0.02 * cmax, yi, f"{_money(float(by_channel[c]))} ({share:.0%})", va="center",
+                  fontsize=9)
+    side.set_yticks(yc, channels, fontsize=10)
+    side.set_ylim(len(channels) - 0.4, -0.6)
+    side.set_xlim(0, cmax * 1.6 if cmax > 0 else 1.0)
+    side.set_xlabel("USD billions")
+    side.grid(axis="x", alpha=0.3)
+    side.set_title(f"Total by channel: {_money(grand)}", fontsize=11)
+
+    fig.legend(
+        handles=[Patch(facecolor=_channel_color(c), edgecolor="#555555", label=_CHANNEL_LABELS.get(c, c)) for c in channels],
+        loc="outside lower center", ncols=min(4, len(channels)), fontsize=9, frameon=False, title="Channel",
+    )
+    fig.suptitle(title, fontsize=13)
+    return fig
+
+
+def _event_quarters(system: pd.DataFrame, column: str) -> list[int]:
+    """Positions in ``system`` at which a count column went up.
+
+    Args:
+        system: The system table.
+        column: A count column such as ``defaults`` or ``rescues``.
+
+    Returns:
+        Row positions (0-based) where the count rose (the first row counts if positive).
+    """
+    if column not in system.columns or system.empty:
+        return []
+    values = _numeric(system, column).to_numpy(dtype=float)
+    previous = np.concatenate([[0.0], values[:-1]])
+    return [int(i) for i in np.flatnonzero(values > previous + 1e-9)]
+
+
+def _top_spread_borrowers(balance_sheets: pd.DataFrame, k: int = 5) -> list[str]:
+    """The ``k`` most indebted borrowers (by peak debt) that were quoted a spread.
+
+    Args:
+        balance_sheets: The balance-sheets table.
+        k: How many to return.
+
+    Returns:
+        Entity ids, most indebted first (ties by id); lenders and external parties are left out.
+    """
+    if "credit_spread_bp" not in balance_sheets.columns or balance_sheets.empty:
+        return []
+    rows = balance_sheets[~balance_sheets["role"].astype(str).isin(["lender", "external"])]
+    rows = rows.assign(entity=rows["entity"].astype(str), debt=_numeric(rows, "debt"),
+                       spread=_numeric(rows, "credit_spread_bp"))
+    stats = rows.groupby("entity").agg(debt=("debt", "max"), spread=("spread", "max"))
+    stats = stats[(stats["debt"] > 0) & (stats["spread"] > 0)]
+    return sorted(stats.index, key=lambda e: (-float(stats.at[e, "debt"]), e))[:k]
+
+
+def spreads_and_sentiment(
+    system: pd.DataFrame, balance_sheets: pd.DataFrame, entities: Sequence[str] | None = None
+) -> Figure:
+    """Market mood and the price of credit, on a shared quarter axis.
+
+    Top: market sentiment (left axis, −1 to +1) and the GPU price index and
+    hardware resale factor (right axis, 1 = starting level). Bottom: the
+    debt-weighted average credit spread of the system (``avg_credit_spread_bp``)
+    and the spread each borrower's lender would quote it (``credit_spread_bp``;
+    quarters with no quote are left blank). Dotted vertical lines mark quarters in
+    which a new default (red) or rescue (purple) happened. Series a results folder
+    does not have are skipped.
+
+    Args:
+        system: The system table.
+        balance_sheets: The balance-sheets table.
+        entities: Borrowers whose quoted spread to draw; by default the five most
+            indebted borrowers (by peak debt) with a nonzero spread.
+
+    Returns:
+        A Figure with two axes sharing x (plus a twin right axis on the top panel).
+    """
+    quarters = _run_quarters(system, balance_sheets)
+    position = {q: i for i, q in enumerate(quarters)}
+    sys_rows = _as_str_quarters(system) if len(system) else system
+    xs = np.array([position[q] for q in sys_rows["quarter"]], dtype=float) if len(system) else np.array([])
+    names = _name_map(balance_sheets)
+
+    fig = _new_figure(12.0, 8.4)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1.0, 1.2]})
+    handles: list[Artist] = []
+    if "sentiment" in system.columns and len(system):
+        (line,) = top.plot(xs, _numeric(sys_rows, "sentiment"), color="#1f3b73", linewidth=2.4,
+                           label="Market sentiment (left axis)")
+        handles.append(line)
+    top.axhline(0.0, color="#333333", linewidth=0.8)
+    top.set_ylim(-1.08, 1.08)
+    top.set_ylabel("Sentiment (−1 gloom … +1 euphoria)")
+    top.grid(axis="y", alpha=0.3)
+    right = top.twinx()
+    for column, label, color, style in (
+        ("gpu_price_index", "GPU price index (right axis)", "#59a14f", "solid"),
+        ("resale_factor", "Hardware resale factor (right axis)", "#9c755f", "dashed"),
+    ):
+        if column in system.columns and len(system):
+            (line,) = right.plot(xs, _numeric(sys_rows, column), color=color, linewidth=2.0, linestyle=style,
+                                 label=label)
+            handles.append(line)
+    right.set_ylabel("Index (1 = start of run)")
+    lo, hi = right.get_ylim()
+    right.set_ylim(min(lo, 0.0), max(hi, 1.1))
+    top.set_title("(a) Market mood and hardware prices", fontsize=11, loc="left")
+
+    if "avg_credit_spread_bp" in system.columns and len(system):
+        bottom.plot(xs, _numeric(sys_rows, "avg_credit_spread_bp"), color="black", linewidth=2.8,
+                    label="Debt-weighted average (whole system)")
+    chosen = list(entities) if entities is not None else _top_spread_borrowers(balance_sheets)
+    if "credit_spread_bp" in balance_sheets.columns:
+        for i, entity in enumerate(chosen):
+            frame = _entity_frame(balance_sheets, entity, quarters)
+            spread = _values(frame, "credit_spread_bp")
+            spread = np.where(spread > 0, spread, np.nan)
+            bottom.plot(np.arange(len(quarters)), spread, color=_PALETTE[i % len(_PALETTE)], linewidth=1.7,
+                        label=f"{names.get(entity, entity)} (quoted)")
+    spreads_drawn = bool(bottom.get_lines())
+    if not spreads_drawn:
+        bottom.text(0.5, 0.5, "no credit spreads recorded in this run", transform=bottom.transAxes,
+                    ha="center", va="center", color="#555555")
+    bottom.set_ylabel("Credit spread over the policy rate (bp)")
+    bottom.set_ylim(bottom=0)
+    bottom.grid(axis="y", alpha=0.3)
+    bottom.set_title("(b) Credit spreads: what lenders charge on top of the policy rate", fontsize=11, loc="left")
+
+    marks: list[tuple[str, str, list[int]]] = [
+        ("defaults", "#d62728", _event_quarters(system, "defaults")),
+        ("rescues", _STATUS_STYLES["rescued"].outline, _event_quarters(system, "rescues")),
+    ]
+    for column, color, rows_at in marks:
+        for r in rows_at:
+            for ax in (top, bottom):
+                ax.axvline(xs[r], color=color, linestyle=":", linewidth=1.6, zorder=0)
+        if rows_at:
+            handles.append(Line2D([], [], color=color, linestyle=":", linewidth=1.6,
+                                  label="Quarter with a new default" if column == "defaults" else "Quarter with a new rescue"))
+    if handles:
+        top.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=9, frameon=False)
+    if spreads_drawn:
+        bottom.legend(loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=9, frameon=False, title="Spread")
+    _format_quarter_axis(bottom, quarters)
+    top.tick_params(labelbottom=False)
+    top.set_xlabel("")
+    fig.suptitle("Sentiment, hardware prices and credit spreads", fontsize=13)
+    return fig
+
+
+def _default_counts(system: pd.DataFrame, cascade: pd.DataFrame, quarters: Sequence[str]) -> pd.Series:
+    """New defaults per quarter: distinct entities in ``cascade``, else rises of ``system.defaults``.
+
+    Args:
+        system: The system table.
+        cascade: The cascade table.
+        quarters: Quarter labels to report.
+
+    Returns:
+        Count per quarter label, aligned to ``quarters``.
+    """
+    counts = pd.Series(0.0, index=list(quarters))
+    if len(cascade):
+        rows = _as_str_quarters(cascade)
+        per = rows.groupby("quarter")["entity"].nunique()
+        counts = counts.add(per.reindex(counts.index).fillna(0.0), fill_value=0.0)
+    elif "defaults" in system.columns and len(system):
+        sys_rows = _as_str_quarters(system)
+        values = _numeric(sys_rows, "defaults").to_numpy(dtype=float)
+        rises = np.clip(values - np.concatenate([[0.0], values[:-1]]), 0.0, None)
+        per = pd.Series(rises, index=sys_rows["quarter"].to_numpy()).groupby(level=0).sum()
+        counts = counts.add(per.reindex(counts.index).fillna(0.0), fill_value=0.0)
+    return counts.reindex(list(quarters)).fillna(0.0)
+
+
+def worst_quarter(system: pd.DataFrame, cascade: pd.DataFrame, losses: pd.DataFrame) -> str:
+    """The quarter with the most new defaults, ties broken by the largest losses written off.
+
+    New defaults per quarter are the distinct defaulting entities in ``cascade``
+    (or, when ``cascade`` is empty, the rises of ``system.defaults``, a running
+    count). Remaining ties go to the earliest quarter. With no defaults at all the
+    quarter with the largest losses is chosen, and with no losses either the last
+    quarter of the run.
+
+    Args:
+        system: The system table (gives the run's quarters).
+        cascade: The cascade table (may be empty).
+        losses: The losses table (may be empty).
+
+    Returns:
+        A quarter label.
+
+    Raises:
+        ValueError: If none of the tables has a quarter.
+    """
+    quarters = _run_quarters(system, cascade, losses)
+    if not quarters:
+        raise ValueError("no quarters in system, cascade or losses")
+    counts = _default_counts(system, cascade, quarters)
+    lost = pd.Series(0.0, index=quarters)
+    if len(losses):
+        rows = _as_str_quarters(losses).assign(amount=_numeric(losses, "amount"))
+        lost = lost.add(rows.groupby("quarter")["amount"].sum().reindex(quarters).fillna(0.0), fill_value=0.0)
+    if counts.max() <= 0 and lost.max() <= 0:
+        return quarters[-1]
+    return min(quarters, key=lambda q: (-float(counts[q]), -float(lost[q]), quarters.index(q)))
 
 
 # ----------------------------------------------------------------------------- standard set
@@ -900,7 +1632,9 @@ def standard_figures(
 
     Returns:
         Figures keyed by the names in :data:`STANDARD_FIGURE_NAMES`; the lab
-        figure is left out when the run has no labs.
+        figure is left out when the run has no labs, ``default_timeline`` when
+        nothing defaulted or was rescued, ``losses_by_channel`` when no losses
+        were recorded and ``spreads_and_sentiment`` when ``system`` is empty.
     """
     bs = results.balance_sheets
     quarters = quarter_order(bs)
@@ -914,7 +1648,43 @@ def standard_figures(
     if quarters:
         figures["contract_web_start"] = contract_web(results.contracts, bs, quarters[0])
         figures["contract_web_end"] = contract_web(results.contracts, bs, quarters[-1])
+    statuses = set(bs["status"].astype(str)) if "status" in bs.columns else set()
+    if len(results.cascade) or statuses & {"defaulted", "rescued"}:
+        figures["default_timeline"] = default_timeline(results.cascade, bs)
+    if len(results.losses) and (_numeric(results.losses, "amount") > 0).any():
+        figures["losses_by_channel"] = losses_by_channel(results.losses, _name_map(bs))
+    if len(results.system):
+        figures["spreads_and_sentiment"] = spreads_and_sentiment(results.system, bs)
+    if quarters:
+        figures["contract_web_worst"] = _worst_web(results, quarters)
     return figures
+
+
+def _worst_web(results: Results, quarters: Sequence[str]) -> Figure:
+    """The contract web at the run's worst quarter, titled as such.
+
+    Args:
+        results: Loaded results.
+        quarters: Quarter labels of the balance sheets.
+
+    Returns:
+        The :func:`contract_web` figure at :func:`worst_quarter` (the last
+        quarter when that quarter has no balance sheets).
+    """
+    worst = worst_quarter(results.system, results.cascade, results.losses)
+    if worst not in quarters:
+        worst = quarters[-1]
+    counts = _default_counts(results.system, results.cascade, [worst])
+    lost = results.losses
+    amount = float(_numeric(lost, "amount")[lost["quarter"].astype(str) == worst].sum()) if len(lost) else 0.0
+    fig = contract_web(results.contracts, results.balance_sheets, worst)
+    n = int(counts[worst])
+    fig.suptitle(
+        f"Worst quarter of the run, {worst}: {n} new default{'s' if n != 1 else ''}, USD {amount:,.0f}B written off\n"
+        + fig.get_suptitle().replace(f"Contract web at {worst}: ", "Contract web then: "),
+        fontsize=13,
+    )
+    return fig
 
 
 def save_standard_figures(
@@ -925,8 +1695,11 @@ def save_standard_figures(
     """Write the standard figure set as PNG files.
 
     Files are ``balance_sheets.png``, ``lab_revenue_vs_compute.png``,
-    ``debt_buildup.png``, ``contract_web_start.png`` (first quarter) and
-    ``contract_web_end.png`` (last quarter). Output is byte-for-byte
+    ``debt_buildup.png``, ``contract_web_start.png`` (first quarter),
+    ``contract_web_end.png`` (last quarter), ``default_timeline.png``,
+    ``losses_by_channel.png``, ``spreads_and_sentiment.png`` and
+    ``contract_web_worst.png`` (the :func:`worst_quarter`); figures without data
+    are skipped (see :func:`standard_figures`). Output is byte-for-byte
     reproducible for the same inputs (no software or date metadata).
 
     Args:

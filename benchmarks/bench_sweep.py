@@ -2,6 +2,7 @@
 
 Covers:
     * runs per second of the baseline with 1 and with 2 worker processes (target: 2 >= 1.7 x 1);
+    * what two processes get from this machine at all (pure-Python work, one vs two at once);
     * our sweep against ``mesa.batch_run`` on the same model, seeds and number of processes
       (target: at least as fast);
     * the Dask executor (LocalCluster on 127.0.0.1) against local processes (target: <= 20% slower);
@@ -23,6 +24,7 @@ the best of ``--repeat`` tries, and the load average is printed before and after
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import threading
@@ -39,7 +41,31 @@ from economy.sweep.spec import study_from_dict  # noqa: E402
 from economy.sweep.storage import SweepStore  # noqa: E402
 from model import BASELINE, AIFinanceModel  # noqa: E402
 
-SECTIONS = ("scaling", "batch", "dask", "mc")
+SECTIONS = ("calibrate", "scaling", "batch", "dask", "mc")
+
+
+class SummarizingModel(AIFinanceModel):
+    """The model with a DataCollector that also works out the run's summary metrics at its last quarter.
+
+    ``mesa.batch_run`` then does the same work per run as our sweep (which keeps those
+    metrics), for a like-for-like timing.
+    """
+
+    def __init__(self, config=None, seed=None, quarters=None, overrides=None) -> None:
+        """Build the model; collect the metrics when the last quarter closes."""
+        super().__init__(config=config, seed=seed, quarters=quarters, overrides=overrides)
+        self.datacollector = mesa.DataCollector(model_reporters={"metrics": final_metrics})
+        self.datacollector.collect(self)
+
+
+def final_metrics(model: AIFinanceModel) -> dict | None:
+    """The run's summary metrics once its last quarter has closed (None before)."""
+    from analysis.summary import run_metrics, summarize
+    from economy.records import frames
+
+    if model.quarter < model.config.run.quarters:
+        return None
+    return run_metrics(summarize(frames(model), ["openai"]))
 
 
 def monte_carlo(runs: int, seeds: str = "per_run") -> dict:
@@ -79,11 +105,11 @@ class PeakRss:
 
 
 class Timing:
-    """One sweep's figures: wall seconds, steady-state runs per second, runs made, runs failed."""
+    """One sweep's figures: wall seconds, steady-state runs per second, runs made and failed, CPU seconds of the tree."""
 
-    def __init__(self, wall: float, steady: float, made: int, failed: int) -> None:
+    def __init__(self, wall: float, steady: float, made: int, failed: int, cpu: float) -> None:
         """Keep the figures."""
-        self.wall, self.steady, self.made, self.failed = wall, steady, made, failed
+        self.wall, self.steady, self.made, self.failed, self.cpu = wall, steady, made, failed, cpu
 
     @property
     def rate(self) -> float:
@@ -94,16 +120,24 @@ class Timing:
 def timed_sweep(raw: dict, folder: Path, **kwargs) -> Timing:
     """Run a sweep into a new folder and time it."""
     study = study_from_dict(raw, "bench", Path.cwd())
+    cpu0 = _tree_cpu()
     t0 = time.perf_counter()
     outcome = run_sweep(study, folder, progress=False, log=lambda _m: None, **kwargs)
     wall = time.perf_counter() - t0
+    cpu = _tree_cpu() - cpu0
     times = sorted((d.stat().st_mtime, d) for d in SweepStore(folder).chunk_dirs())
     first, last = times[0][0], times[-1][0]
     later = sum(_chunk_runs(d) for _, d in times[1:])
     steady = later / (last - first) if last > first else float("nan")
     if outcome.failed:
         print(f"  WARNING: {outcome.failed} of {outcome.made} runs failed (see {folder}); figures are not comparable")
-    return Timing(wall, steady, outcome.made, outcome.failed)
+    return Timing(wall, steady, outcome.made, outcome.failed, cpu)
+
+
+def _tree_cpu() -> float:
+    """CPU seconds used by this process and every child it has waited for (workers are joined at shutdown)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _chunk_runs(d: Path) -> int:
@@ -114,6 +148,33 @@ def _chunk_runs(d: Path) -> int:
 def best(timings: list[Timing]) -> Timing:
     """The fastest of repeated measurements: on a shared machine, the one least slowed by others."""
     return min(timings, key=lambda t: t.wall)
+
+
+def _burn(n: int) -> float:
+    """Pure-Python arithmetic for ``n`` steps; its own wall time."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i * i
+    return time.perf_counter() - t0
+
+
+def calibrate(repeat: int) -> None:
+    """What this machine gives two processes: the same pure-Python work, alone and two at once."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    n = 15_000_000
+    alone, together = [], []
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(_burn, 1000).result()
+        for _ in range(repeat):
+            alone.append(pool.submit(_burn, n).result())
+            t0 = time.perf_counter()
+            list(pool.map(_burn, [n, n]))
+            together.append(time.perf_counter() - t0)
+    print(f"\n== machine: two processes do {2 * min(alone) / min(together):.2f}x the pure-Python work of one "
+          f"(the ceiling for any 2-worker speed-up here; best of {repeat})")
 
 
 def scaling(runs: int, repeat: int, tmp: Path) -> None:
@@ -137,13 +198,15 @@ def versus_batch_run(runs: int, repeat: int, tmp: Path) -> None:
 
     print(f"\n== ours vs mesa.batch_run, baseline, seeds 0..{runs - 1}, 2 processes, best of {repeat}")
     ours: list[Timing] = []
-    theirs: dict[str, list[float]] = {"config given as its path": [], "config given pre-loaded": []}
+    theirs: dict[str, list[float]] = {"config given as its path": [], "config given pre-loaded": [],
+                                      "config pre-loaded, summary metrics worked out too (the same work as ours)": []}
     for r in range(repeat):
         ours.append(timed_sweep(monte_carlo(runs, seeds="replication"), tmp / f"ours{r}", executor="processes", workers=2))
         for label in theirs:
             cfg = str(BASELINE) if label.endswith("path") else [load_config(BASELINE)]
+            model = SummarizingModel if "metrics" in label else AIFinanceModel
             t0 = time.perf_counter()
-            rows = mesa.batch_run(AIFinanceModel, parameters={"config": cfg, "seed": list(range(runs)), "quarters": 32},
+            rows = mesa.batch_run(model, parameters={"config": cfg, "seed": list(range(runs)), "quarters": 32},
                                   iterations=1, number_processes=2, data_collection_period=-1, display_progress=False)
             assert len(rows) == runs
             theirs[label].append(time.perf_counter() - t0)
@@ -164,9 +227,10 @@ def dask_overhead(runs: int, repeat: int, tmp: Path) -> None:
             seen[kind].append(timed_sweep(monte_carlo(runs), tmp / f"{kind}{r}", executor=kind, workers=2))
     p, d = best(seen["processes"]), best(seen["dask"])
     for kind, t in (("processes", p), ("dask", d)):
-        print(f"  {kind:9s}: {t.wall:6.1f} s wall ({t.rate:5.2f} runs/s), steady {t.steady:5.2f} runs/s")
+        print(f"  {kind:9s}: {t.wall:6.1f} s wall ({t.rate:5.2f} runs/s), steady {t.steady:5.2f} runs/s, "
+              f"{t.cpu / t.made * 1e3:.0f} ms CPU per run (all processes)")
     print(f"  dask overhead: {d.wall / p.wall - 1:+.0%} wall (cluster start-up included), "
-          f"{p.steady / d.steady - 1:+.0%} steady state (target <= +20%)")
+          f"{p.steady / d.steady - 1:+.0%} steady state, {d.cpu / p.cpu - 1:+.0%} CPU (target <= +20%)")
 
 
 def big_monte_carlo(runs: int, tmp: Path) -> None:
@@ -205,6 +269,8 @@ def main() -> None:
     print("load average before: %.2f %.2f %.2f (other work on the machine slows every figure below)" % psutil.getloadavg())
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         tmp = Path(tmp)
+        if "calibrate" in chosen:
+            calibrate(max(3, args.repeat))
         if "scaling" in chosen:
             scaling(args.runs, args.repeat, tmp)
         if "batch" in chosen:

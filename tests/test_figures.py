@@ -29,7 +29,15 @@ from analysis.figures import (  # noqa: E402
     save_standard_figures,
     standard_figures,
 )
-from analysis.results import BALANCE_SHEET_COLUMNS, Results, load_results, quarter_key  # noqa: E402
+from analysis.results import (  # noqa: E402
+    BALANCE_SHEET_COLUMNS,
+    CASCADE_COLUMNS,
+    CHANNEL_COLUMNS,
+    LOSS_COLUMNS,
+    Results,
+    load_results,
+    quarter_key,
+)
 
 QUARTERS: list[str] = ["2025Q4", "2026Q1", "2026Q2"]
 
@@ -114,10 +122,42 @@ def results_dir(tmp_path: Path) -> Path:
             "partner_debt": [90.0, 124.0, 158.0],
             "ai_capex": [100.0, 110.0, 90.0],
             "ai_capex_share_gdp": [0.013, 0.014, 0.012],
-            "defaults": [0, 0, 0],
+            "defaults": [0, 0, 1],
             "fiscal_cost": [0.0, 0.0, 0.0],
+            "resale_factor": [1.0, 1.0, 0.9],
+            "avg_credit_spread_bp": [150.0, 180.0, 260.0],
+            "rescues": [0, 0, 0],
         }
     ).to_csv(folder / "system.csv", index=False)
+    pd.DataFrame(
+        {
+            "quarter": ["2026Q2", "2026Q2"],
+            "round": [1, 1],
+            "entity": ["oracle", "oracle"],
+            "caused_by": ["openai", "market sentiment"],
+            "channel": ["payment", "confidence"],
+            "amount": [6.0, 2.0],
+        }
+    ).to_csv(folder / "cascade.csv", index=False)
+    pd.DataFrame(
+        {
+            "quarter": ["2026Q2", "2026Q2"],
+            "holder": ["oracle", "oracle"],
+            "channel": ["payment", "confidence"],
+            "source": ["openai", "market sentiment"],
+            "amount": [6.0, 2.0],
+        }
+    ).to_csv(folder / "channels.csv", index=False)
+    pd.DataFrame(
+        {
+            "quarter": ["2026Q2", "2026Q2"],
+            "holder": ["nvidia", "openai"],
+            "source": ["oracle", "oracle"],
+            "kind": ["loan", "backlog"],
+            "channel": ["payment", "demand"],
+            "amount": [12.0, 30.0],
+        }
+    ).to_csv(folder / "losses.csv", index=False)
     pd.DataFrame(
         {
             "quarter": ["2026Q2"],
@@ -160,6 +200,31 @@ def test_load_results_without_optional_files(results_dir: Path) -> None:
     loaded = load_results(results_dir)
     assert loaded.summary == {}
     assert loaded.events.empty and "text" in loaded.events.columns
+
+
+def test_load_results_reads_contagion_tables(results: Results) -> None:
+    """cascade.csv, channels.csv and losses.csv load with ordered quarters and NaN-free text."""
+    assert len(results.cascade) == 2 and len(results.channels) == 2 and len(results.losses) == 2
+    for table in (results.cascade, results.channels, results.losses):
+        dtype = table["quarter"].dtype
+        assert isinstance(dtype, pd.CategoricalDtype) and list(dtype.categories) == QUARTERS
+    assert list(results.cascade["caused_by"]) == ["openai", "market sentiment"]
+
+
+def test_load_results_old_folder_without_contagion_tables(results_dir: Path) -> None:
+    """A folder written before cascade/channels/losses existed loads them as empty tables with their columns."""
+    for name in ("cascade", "channels", "losses"):
+        (results_dir / f"{name}.csv").unlink()
+    loaded = load_results(results_dir)
+    assert loaded.cascade.empty and list(loaded.cascade.columns) == list(CASCADE_COLUMNS)
+    assert loaded.channels.empty and list(loaded.channels.columns) == list(CHANNEL_COLUMNS)
+    assert loaded.losses.empty and list(loaded.losses.columns) == list(LOSS_COLUMNS)
+
+
+def test_results_defaults_contagion_tables_to_empty(results: Results) -> None:
+    """Results built without the contagion tables gets empty ones."""
+    bare = Results(results.balance_sheets, results.contracts, results.contract_flows, results.system, results.events)
+    assert bare.cascade.empty and bare.channels.empty and bare.losses.empty
 
 
 def test_load_results_missing_folder(tmp_path: Path) -> None:
@@ -255,7 +320,7 @@ def test_contract_web_draws_active_contracts(results: Results, quarter: str) -> 
     ax = fig.axes[0]
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     assert len(arrows) == len(EXPECTED_ACTIVE[quarter])
-    assert sum(len(c.get_offsets()) for c in ax.collections) == 3
+    assert sum(len(c.get_offsets()) for c in ax.collections if c.get_gid() == "nodes") == 3
     assert quarter in fig.get_suptitle()
 
 
@@ -276,7 +341,7 @@ def test_figures_are_not_registered_with_pyplot(results: Results) -> None:
 
 
 def test_save_standard_figures(results: Results, tmp_path: Path) -> None:
-    """All five PNG files are written with their stable names and are non-empty."""
+    """All standard PNG files are written with their stable names and are non-empty."""
     out = tmp_path / "figures"
     paths = save_standard_figures(results, out)
     assert [p.name for p in paths] == [f"{name}.png" for name in STANDARD_FIGURE_NAMES]
