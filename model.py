@@ -250,8 +250,8 @@ class AIFinanceModel(mesa.Model):
         for c in self.book.contracts:
             if c.state is State.PENDING and c.start <= self.quarter:
                 c.state = State.ACTIVE
-            elif c.state in LIVE and c.end is not None and c.end < self.quarter:
-                c.close(State.MATURED if isinstance(c, Loan) else State.DELIVERED, c.end)  # its term is over
+            elif c.state in LIVE and c.end is not None and c.end < self.quarter and not isinstance(c, Loan):
+                c.close(State.DELIVERED, c.end)  # its term is over (loans close when repaid, or default)
         for co in self.companies:
             co.flows = type(co.flows)()
 
