@@ -15,13 +15,14 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from economy.provenance import code_version, whole_number
 
 from economy.sweep.cli import COMMANDS as STUDY_COMMANDS
 from economy.sweep.cli import add_study_commands, dispatch
@@ -31,41 +32,14 @@ DEFAULT_CONFIG = ROOT / "configs" / "baseline.yaml"
 DEFAULT_OUT = ROOT / "results"
 
 
-def code_version() -> str:
-    """The git commit of the code (with ``-dirty`` if changed), or ``unknown``."""
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=5, check=False)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _nonneg_int(text)
-    if value < 1 or value > 200:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 200, got {value}")
-    return value
-
-
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     p = argparse.ArgumentParser(prog="run.py", description="Simulate the AI financing web quarter by quarter.")
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("run", help="run one scenario and write its results")
     r.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG), help="config YAML (default: configs/baseline.yaml)")
-    r.add_argument("--seed", type=_nonneg_int, default=None, help="seed (default: the config's run.seed)")
-    r.add_argument("--quarters", type=_positive_int, default=None, help="quarters to simulate (default: the config's)")
+    r.add_argument("--seed", type=whole_number(0), default=None, help="seed (default: the config's run.seed)")
+    r.add_argument("--quarters", type=whole_number(1, 200), default=None, help="quarters to simulate (default: the config's)")
     r.add_argument("--out", default=None, help="output folder (default: results/ for the baseline, results/<name> otherwise)")
     add_study_commands(sub)
     return p

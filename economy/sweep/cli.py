@@ -23,6 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from economy.provenance import whole_number
 from economy.sweep import EXECUTORS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,32 +32,12 @@ COMMANDS = ("sweep", "analyze", "compare")
 INTERRUPTED = 130
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _index(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
 def _execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default=None,
                    help="where runs execute (default: processes; dask when --scheduler is given)")
-    p.add_argument("--workers", type=_count, default=None, help="worker processes (default: the number of CPUs)")
+    p.add_argument("--workers", type=whole_number(1), default=None, help="worker processes (default: the number of CPUs)")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--chunk-size", type=_count, default=None, help="runs per stored chunk (default: automatic, at most 25)")
+    p.add_argument("--chunk-size", type=whole_number(1), default=None, help="runs per stored chunk (default: automatic, at most 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -66,7 +47,7 @@ def add_study_commands(sub: argparse._SubParsersAction) -> None:
                        description="Run every run of a sweep spec into a folder, resuming if it holds some already.")
     s.add_argument("spec", help="sweep spec YAML (see configs/sweeps/)")
     s.add_argument("--out", default=None, help="sweep folder (default: results/sweeps/<spec name>)")
-    s.add_argument("--run-id", type=_index, default=None,
+    s.add_argument("--run-id", type=whole_number(0), default=None,
                    help="make only this run, print its row, and compare it with the stored one if --out holds it")
     _execution_options(s)
 
@@ -79,8 +60,8 @@ def add_study_commands(sub: argparse._SubParsersAction) -> None:
                        description="Run each scenario config for seeds 0..N-1, print median and 5-95%% of the key metrics, "
                                    "and write compare.csv and fan_charts.png.")
     c.add_argument("scenarios", nargs="+", help="scenario config files")
-    c.add_argument("--seeds", type=_count, required=True, help="number of seeds (0..N-1) per scenario")
-    c.add_argument("--quarters", type=_count, default=None, help="run length (default: each config's)")
+    c.add_argument("--seeds", type=whole_number(1), required=True, help="number of seeds (0..N-1) per scenario")
+    c.add_argument("--quarters", type=whole_number(1), default=None, help="run length (default: each config's)")
     c.add_argument("--out", default=None, help="output folder (default: results/compare/<a>_vs_<b>_seeds<N>)")
     _execution_options(c)
 

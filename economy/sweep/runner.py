@@ -25,7 +25,8 @@ import pyarrow as pa
 from economy.sweep.executors import ExecutorError, make_executor
 from economy.sweep.plan import Plan
 from economy.sweep.spec import Study
-from economy.sweep.storage import FORMAT, SweepStore, code_version, environment, fingerprint, now
+from economy.provenance import code_version
+from economy.sweep.storage import FORMAT, SweepStore, environment, fingerprint, now
 from economy.sweep.task import ChunkResult, SweepContext, id_columns, parameter_types, run_chunk
 
 #: Largest automatic chunk: about 5 s of baseline runs, so progress and Ctrl-C stay responsive.

@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -46,16 +45,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class StorageError(Exception):
     """A sweep folder that cannot be used as asked; ``str()`` is the message for the user."""
-
-
-def code_version() -> str:
-    """The git description of the code (``-dirty`` if changed), or ``unknown``."""
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=5, check=False)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def fingerprint(spec_dump: dict, configs: dict[str, dict]) -> str:
