@@ -40,7 +40,6 @@ FORMAT = "ai-financing-web/sweep/1"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks"
 TABLES = ("runs", "timeseries", "entities")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class StorageError(Exception):
