@@ -1276,4 +1276,7 @@ class AIFinanceModel(mesa.Model):
         """Step to the end of the configured horizon."""
         while self.running:
             self.step()
+        # Mesa 3.3.1 keeps a class-level id counter per model, which keeps every model alive
+        # (mesa/mesa#3179); a finished run creates no more agents, so let it go
+        mesa.Agent._ids.pop(self, None)
         return self

@@ -37,7 +37,8 @@ def _execution_options(p: argparse.ArgumentParser) -> None:
                    help="where runs execute (default: processes; dask when --scheduler is given)")
     p.add_argument("--workers", type=whole_number(1), default=None, help="worker processes (default: the number of CPUs)")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--chunk-size", type=whole_number(1), default=None, help="runs per stored chunk (default: automatic, at most 25)")
+    p.add_argument("--chunk-size", type=whole_number(1), default=None,
+                   help="runs per stored chunk (default: automatic, at most 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

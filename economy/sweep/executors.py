@@ -138,6 +138,7 @@ class DaskExecutor(Executor):
     def __init__(self, context: SweepContext, workers: int, scheduler: str | None = None, processes: bool = True,
                  scratch: Path | None = None) -> None:
         """Start or connect to the cluster and send it the study."""
+        import dask
         from distributed import Client, LocalCluster
 
         self.cluster = None
@@ -151,9 +152,11 @@ class DaskExecutor(Executor):
                 # workers use the in-process transport), and the HTTP endpoints every scheduler and
                 # worker opens bind 127.0.0.1 on a free port, never 0.0.0.0:8787.
                 network = {"host": "127.0.0.1"} if processes else {}
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                                            dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
-                                            silence_logs=logging.ERROR, **network, **where)
+                # Every Dask server (the scheduler too) makes a working folder; all of them go in scratch.
+                with dask.config.set({"temporary-directory": str(self.scratch)} if self.scratch else {}):
+                    self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                                                dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
+                                                silence_logs=logging.ERROR, **network, **where)
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as err:
             if self.cluster is not None:
