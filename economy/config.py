@@ -636,27 +636,28 @@ def config_from_dict(raw: Any, source: str = "<config>") -> Config:
     return cfg
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> tuple[Any, str]:
+    """Parse a YAML file; return the data and the text, or raise ``error`` naming the file (and line)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(path), [("", "file not found")]) from None
+        raise error(str(path), [("", "file not found")]) from None
     except OSError as err:
-        raise ConfigError(str(path), [("", f"cannot read the file: {err.strerror}")]) from None
+        raise error(str(path), [("", f"cannot read the file: {err.strerror}")]) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.safe_load(text), text
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(err, "problem", None) or str(err)
-        raise ConfigError(str(path), [("", f"YAML syntax error at {where}{problem}")]) from None
+        raise error(str(path), [("", f"YAML syntax error at {where}{problem}")]) from None
 
 
 def _read_merged(path: Path, chain: tuple[Path, ...]) -> Any:
     resolved = path.resolve()
     if resolved in chain:
         raise ConfigError(str(path), [("base", "configs include each other in a loop")])
-    raw = _read_yaml(path)
+    raw, _text = read_yaml(path)
     if not isinstance(raw, dict) or "base" not in raw:
         return raw
     base_name = raw.pop("base")

@@ -40,10 +40,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from economy.config import Config, ConfigError, load_config, parse_path, set_path, with_overrides
+from economy.config import Config, ConfigError, load_config, parse_path, read_yaml, set_path, with_overrides
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="letters, digits and _, not starting with a digit")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -470,18 +469,7 @@ def load_study(path: str | Path) -> Study:
         ConfigError: With every problem found, each with its field path.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(str(path), [("", "file not found")]) from None
-    except OSError as err:
-        raise SpecError(str(path), [("", f"cannot read the file: {err.strerror}")]) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise SpecError(str(path), [("", f"YAML syntax error at {where}{getattr(err, 'problem', None) or err}")]) from None
+    raw, text = read_yaml(path, SpecError)
     return study_from_dict(raw, str(path), path.parent, text)
 
 
