@@ -121,6 +121,7 @@ class AIFinanceModel(mesa.Model):
         self._competition_rng = np.random.default_rng(competition_seed)
         self.market = self.world.market
         self._backlog_memo = {}
+        self._rented_share = 1.0  # share of builders' capacity in use last quarter
         self._own_use_memo: dict[tuple[int, int], float] = {}
         self._statements: list[list[float]] = []
 
@@ -377,7 +378,7 @@ class AIFinanceModel(mesa.Model):
 
     @property
     def _utilisation(self) -> float:
-        return getattr(self, "_rented_share", 1.0)
+        return self._rented_share
 
     def _operate_lab(self, co: Company, demand_q: float) -> None:
         led, q, p = self.ledger, self.quarter, co.spec.lab
@@ -1057,7 +1058,7 @@ class AIFinanceModel(mesa.Model):
         for i, co in enumerate(self.companies):
             if co.alive:
                 own[i] = (co.own_multiple * self.fundamental_revenue(co) * self.lab_multiple_factor(co)
-                          + getattr(co, "own_fixed", 0.0)) * mood
+                          + co.own_fixed) * mood
         values = solve_values(own, self.holdings_matrix())
         for i, co in enumerate(self.companies):
             co.market_value = float(values[i]) if co.alive else 0.0
@@ -1269,8 +1270,7 @@ class AIFinanceModel(mesa.Model):
         """What a stake holder marks a firm at: its value, or after a default zero (or its last value if the equity channel is off)."""
         if issuer.alive:
             return issuer.market_value
-        frozen = getattr(issuer, "frozen_value", None)
-        return frozen if frozen is not None else 0.0
+        return issuer.frozen_value if issuer.frozen_value is not None else 0.0
 
     def run(self) -> AIFinanceModel:
         """Step to the end of the configured horizon."""

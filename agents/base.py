@@ -80,6 +80,10 @@ class Company(mesa.Agent):
         self.flows = Flows()
         self.market_value = spec.market_value
         self.own_multiple = 0.0
+        self.own_fixed = 0.0
+        """Value of a business without revenue to scale it by (held at its opening value)."""
+        self.frozen_value: float | None = None
+        """What holders keep marking a failed firm at when the equity channel is off."""
         self.cash_changes: deque[float] = deque(maxlen=4)
         self.cash_before = 0.0
         self.ai_revenue_hist: deque[float] = deque(maxlen=5)
