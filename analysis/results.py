@@ -28,6 +28,9 @@ from typing import Any
 
 import pandas as pd
 
+from economy import records
+from economy.channels import Channel
+
 __all__ = [
     "ASSET_COLUMNS",
     "BALANCE_SHEET_COLUMNS",
@@ -47,126 +50,33 @@ __all__ = [
     "quarter_order",
 ]
 
+# The column lists come from the module that writes the tables, so reader and writer cannot drift apart.
 #: Asset classes on a ledger, in the order they are stacked in figures.
-ASSET_COLUMNS: tuple[str, ...] = (
-    "cash",
-    "receivables",
-    "dc_shells",
-    "hardware",
-    "construction_in_progress",
-    "stakes",
-    "warrants",
-    "loans_held",
-    "credits_receivable",
-    "non_ai_business",
-    "deposits",
-    "other_assets",
-)
-
+ASSET_COLUMNS: tuple[str, ...] = tuple(records.ASSET_COLUMNS)
 #: Liability classes on a ledger (``total_liabilities`` is their sum).
-LIABILITY_COLUMNS: tuple[str, ...] = ("debt", "deferred_revenue", "payables", "funding")
-
-#: Per-quarter income-statement flows on a ledger.
-FLOW_COLUMNS: tuple[str, ...] = (
-    "revenue",
-    "other_income",
-    "compute_cost",
-    "opex",
-    "interest_expense",
-    "depreciation",
-    "losses",
-    "net_income",
-    "stock_pay",
-    "capex",
-)
-
-#: Documented columns of ``balance_sheets.csv``.
-BALANCE_SHEET_COLUMNS: tuple[str, ...] = (
-    ("quarter", "entity", "name", "role", "status")
-    + ASSET_COLUMNS
-    + ("total_assets",)
-    + LIABILITY_COLUMNS
-    + ("total_liabilities", "equity")
-    + FLOW_COLUMNS
-    + ("market_value", "capacity_gw", "backlog", "credit_spread_bp")
-)
-
-#: Documented columns of ``contracts.csv``.
-CONTRACT_COLUMNS: tuple[str, ...] = (
-    "contract_id",
-    "kind",
-    "from_party",
-    "to_party",
-    "amount",
-    "start",
-    "end",
-    "state",
-    "ended",
-    "tied_to",
-    "source",
-)
-
-#: Documented columns of ``contract_flows.csv``.
-CONTRACT_FLOW_COLUMNS: tuple[str, ...] = (
-    "quarter",
-    "contract_id",
-    "kind",
-    "payer",
-    "payee",
-    "due",
-    "paid",
-)
-
-#: Documented columns of ``system.csv``.
-SYSTEM_COLUMNS: tuple[str, ...] = (
-    "quarter",
-    "ai_demand",
-    "gpu_price_index",
-    "policy_rate_annual",
-    "resale_factor",
-    "sentiment",
-    "partner_debt",
-    "ai_capex",
-    "ai_capex_share_gdp",
-    "avg_credit_spread_bp",
-    "defaults",
-    "rescues",
-    "fiscal_cost",
-)
-
-#: Documented columns of ``events.csv``.
-EVENT_COLUMNS: tuple[str, ...] = ("quarter", "kind", "entity", "counterparty", "amount", "channel", "text")
-
-#: Documented columns of ``cascade.csv``: one row per (default, channel that contributed);
-#: ``caused_by`` is the channel's main source (an entity id, ``"market sentiment"``, or
-#: ``""`` for a fundamental default) and ``amount`` what the channel carried that quarter.
-CASCADE_COLUMNS: tuple[str, ...] = ("quarter", "round", "entity", "caused_by", "channel", "amount")
-
-#: Documented columns of ``channels.csv``: every loss or refusal a contagion channel carried.
-CHANNEL_COLUMNS: tuple[str, ...] = ("quarter", "holder", "channel", "source", "amount")
-
-#: Documented columns of ``losses.csv``: losses written off by holders, by whose default
-#: (``source``), what was lost (``kind``: loan, stake, backlog or credits) and through which channel.
-LOSS_COLUMNS: tuple[str, ...] = ("quarter", "holder", "source", "kind", "channel", "amount")
-
+LIABILITY_COLUMNS: tuple[str, ...] = tuple(records.LIABILITY_COLUMNS)
+#: The quarter's income-statement flows in ``balance_sheets.csv``.
+FLOW_COLUMNS: tuple[str, ...] = tuple(records.FLOW_COLUMNS)
+BALANCE_SHEET_COLUMNS: tuple[str, ...] = tuple(records.BALANCE_SHEET_COLUMNS)
+CONTRACT_COLUMNS: tuple[str, ...] = tuple(records.CONTRACT_COLUMNS)
+CONTRACT_FLOW_COLUMNS: tuple[str, ...] = tuple(records.CONTRACT_FLOW_COLUMNS)
+SYSTEM_COLUMNS: tuple[str, ...] = tuple(records.SYSTEM_COLUMNS)
+EVENT_COLUMNS: tuple[str, ...] = tuple(records.EVENT_COLUMNS)
+#: ``cascade.csv``: one row per (default, channel that contributed); ``caused_by`` is the
+#: channel's main source (an entity id, ``"market sentiment"``, or ``""`` for a fundamental
+#: default) and ``amount`` what the channel carried.
+CASCADE_COLUMNS: tuple[str, ...] = tuple(records.CASCADE_COLUMNS)
+#: ``channels.csv``: every loss or refusal a contagion channel carried.
+CHANNEL_COLUMNS: tuple[str, ...] = tuple(records.CHANNEL_COLUMNS)
+#: ``losses.csv``: losses written off by holders, by whose default and through which channel.
+LOSS_COLUMNS: tuple[str, ...] = tuple(records.LOSS_COLUMNS)
 #: The contagion channels, in the order figures list them.
-CHANNELS: tuple[str, ...] = ("payment", "equity", "collateral", "credit", "confidence", "demand", "fundamental")
+CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
 
 # Text columns that must never contain NaN (missing values become "").
 _TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "balance_sheets": ("quarter", "entity", "name", "role", "status"),
-    "contracts": (
-        "contract_id",
-        "kind",
-        "from_party",
-        "to_party",
-        "start",
-        "end",
-        "state",
-        "ended",
-        "tied_to",
-        "source",
-    ),
+    "contracts": tuple(c for c in records.CONTRACT_COLUMNS if c != "amount"),
     "contract_flows": ("quarter", "contract_id", "kind", "payer", "payee"),
     "system": ("quarter",),
     "events": ("quarter", "kind", "entity", "counterparty", "channel", "text"),

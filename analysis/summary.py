@@ -21,6 +21,8 @@ import math
 
 import pandas as pd
 
+from economy.channels import Channel
+
 SYSTEMIC_DEFAULTS = 2
 SYSTEMIC_LOSSES = 100.0
 
@@ -124,9 +126,7 @@ def run_metrics(summary: dict, lab: str = "openai") -> dict[str, float | int | b
         "ai_capex_share_gdp_trough": summary["ai_capex_share_gdp_trough"],
         "ai_market_value_peak_to_trough": summary["ai_market_value_peak_to_trough"],
     }
-    for channel in CHANNELS:
+    for channel in (c.value for c in Channel):
         out[f"losses_{channel}"] = summary["losses_by_channel"].get(channel, 0.0)
     return out
 
-
-CHANNELS = ("payment", "equity", "collateral", "credit", "confidence", "demand", "fundamental")
