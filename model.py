@@ -710,6 +710,7 @@ class AIFinanceModel(mesa.Model):
         bk = self.config.world.bankruptcy
         result = settle(led, obligations, self.external + 1, bk.alpha, bk.beta,
                         contagion=self.config.channels.payment, backer=self.external)
+        obligations += result.assumed  # owed to the outside sector now; the default phase settles them
         for ob in obligations:
             if ob.paid < ob.amount - 1e-9 and ob.payee in self.by_holder and self.config.channels.payment:
                 self.note_channel(ob.payee, Channel.PAYMENT, ob.amount - ob.paid, led.names[ob.payer])

@@ -367,6 +367,17 @@ class DefaultResolver:
                     led.transfer(m.external, loan.from_party, loss, Account.OPEX, Account.LOANS_HELD, f"{loan.id}: made good from outside")
             loan.principal = 0.0
             loan.close(State.DEFAULTED, self.q)
+        self._write_off_assumed_dues(co)
+
+    def _write_off_assumed_dues(self, co: Company) -> None:
+        """Dues the outside sector paid for the failed firm (payment channel off) and did not recover are its loss."""
+        for ob in self.m.obligations:
+            if ob.payer == co.holder and ob.payer_debit is Account.PAYABLES and ob.paid < ob.amount:
+                rest = ob.amount - ob.paid
+                self.led.post(((co.holder, Account.PAYABLES, rest), (co.holder, Account.OTHER_INCOME, -rest),
+                               (ob.payee, Account.LOSSES, rest), (ob.payee, Account.RECEIVABLES, -rest)),
+                              f"{co.entity}: {ob.label} written off")
+                ob.paid = ob.amount
 
     def _call_guarantees(self, co: Company, loan: Loan, loss: float) -> float:
         m, led = self.m, self.led

@@ -18,10 +18,15 @@ from economy.ledger import Account, Ledger
 
 @dataclass(frozen=True)
 class SettlementResult:
-    """Who paid less than they owed, and by how much."""
+    """Who paid less than they owed, and by how much.
+
+    ``assumed`` lists, when the payment channel is off, the dues the backer paid for a
+    debtor and now claims from it: the debtor owes them to the backer, not to its creditor.
+    """
 
     shortfall: dict[int, float]
     rounds: int
+    assumed: tuple[Obligation, ...] = ()
 
 
 def settle(
@@ -43,7 +48,8 @@ def settle(
         beta: Share of its incoming payments a defaulting debtor can pass on.
         contagion: Whether a debtor's shortfall reaches its creditors (the payment
             channel). If not, each holder pays as if all its debtors had paid it, and
-            ``backer`` makes good every shortfall to creditors other than itself.
+            ``backer`` pays every creditor other than itself what its debtor could not,
+            taking over the claim (see :func:`_assume_shortfalls`).
         backer: The holder that makes creditors whole when ``contagion`` is off.
     """
     live = [ob for ob in obligations if ob.amount > 0]
@@ -78,12 +84,42 @@ def settle(
             shortfall[ob.payer] = shortfall.get(ob.payer, 0.0) + gap
             gaps.append(ob)
     # creditors made whole from outside are paid first, so that nobody passes on money before it arrives
-    if not contagion and backer is not None:
-        for ob in gaps:
-            if ob.payee != backer:
-                ledger.transfer(backer, ob.payee, ob.amount - ob.paid, Account.OPEX, ob.payee_credit, "shortfall made good from outside")
+    assumed = _assume_shortfalls(ledger, gaps, backer) if not contagion and backer is not None else []
     for ob in live:
         if ob.paid > 0:
             memo = f"{ob.contract.id}: {ob.label}" if ob.contract is not None else ob.label
             ledger.transfer(ob.payer, ob.payee, ob.paid, ob.payer_debit, ob.payee_credit, memo)
-    return SettlementResult(shortfall, rounds)
+    for ob in assumed:
+        ob.original.paid = ob.original.amount  # its creditor has been paid in full
+    return SettlementResult(shortfall, rounds, tuple(ob.claim for ob in assumed))
+
+
+@dataclass(frozen=True)
+class _Assumed:
+    original: Obligation
+    claim: Obligation
+
+
+def _assume_shortfalls(ledger: Ledger, gaps: list[Obligation], backer: int) -> list[_Assumed]:
+    """The backer pays each creditor what its debtor could not, and takes the claim over.
+
+    The creditor is booked exactly as if its debtor had paid (a loan's principal falls
+    on both sides, so the contract and the ledger agree); the debtor books the expense
+    or repayment it owed, with the unpaid part now a payable to the backer; the backer
+    holds a receivable. The returned obligations are those new debts of the debtors to
+    the backer, due now: paid late if money comes in, recovered from the estate or
+    written off if the debtor defaults. Nothing is paid twice, and nobody is enriched.
+    """
+    assumed = []
+    for ob in gaps:
+        if ob.payee == backer:
+            continue  # the outside sector absorbs what it is itself owed: nobody to make whole
+        gap = ob.amount - ob.paid
+        memo = f"{ob.contract.id}: {ob.label}" if ob.contract is not None else ob.label
+        ledger.post(((backer, Account.RECEIVABLES, gap), (backer, Account.CASH, -gap),
+                     (ob.payee, Account.CASH, gap), (ob.payee, ob.payee_credit, -gap),
+                     (ob.payer, ob.payer_debit, gap), (ob.payer, Account.PAYABLES, -gap)),
+                    f"{memo}: shortfall paid from outside, claim taken over")
+        assumed.append(_Assumed(ob, Obligation(None, ob.payer, backer, gap, Account.PAYABLES, Account.RECEIVABLES,
+                                               f"dues taken over from outside ({memo})")))
+    return assumed

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from economy.ledger import Account
+
 from tests.worlds import DOOMED_LAB, build, causes, loan, neocloud, status
 
 
-def _payment_world(channels=None, policy="none"):
+def _payment_world(channels=None, policy="none", journal=False):
     # the doomed lab owes the neocloud 10 a quarter of rent; the neocloud owes the bank 2.5 of interest.
     # The demand channel is off throughout, so the lost contract itself does no harm: only the unpaid rent can.
     channels = {"demand": False, **(channels or {})}
     rent = {"id": "rent", "kind": "compute", "buyer": "doomed", "seller": "neo", "total_value": 40.0, "gw": 1.0,
             "start": "2026Q1", "quarters": 4}
-    return build([DOOMED_LAB, neocloud("neo", gw=1.0)], [rent, loan("neo-loan", "neo", 100.0)], channels, policy=policy).run()
+    m = build([DOOMED_LAB, neocloud("neo", gw=1.0)], [rent, loan("neo-loan", "neo", 100.0)], channels, policy=policy)
+    m.ledger.keep_journal = journal
+    return m.run()
 
 
 def test_payment_channel_carries_a_debtors_shortfall():
@@ -28,9 +32,28 @@ def test_payment_channel_carries_a_debtors_shortfall():
 
 def test_payment_channel_off_creditors_are_made_whole():
     """With the payment channel off the neocloud is paid from outside and survives; the lab still fails."""
-    m = _payment_world({"payment": False})
+    m = _payment_world({"payment": False}, journal=True)
     assert status(m, "doomed") == "defaulted"
     assert status(m, "neo") in ("healthy", "distressed")
+    # the outside sector took the unpaid rent over as a claim on the lab, and wrote it off when the lab failed
+    led = m.ledger
+    doomed, outside = led.names.index("doomed"), m.external
+    assert led.balance(doomed, Account.PAYABLES) == pytest.approx(0.0, abs=1e-9)
+    assert led.balance(outside, Account.RECEIVABLES) == pytest.approx(0.0, abs=1e-9)
+    assert any("dues taken over from outside" in p.memo and "written off" in p.memo for p in led.journal)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("channel", ["payment", "equity", "collateral", "credit", "confidence", "demand"])
+def test_baseline_with_one_channel_off_keeps_its_books(channel, seed):
+    """Switching any one channel off is a valid experiment: the baseline runs its 32 quarters with its books intact."""
+    from economy.config import load_config, with_overrides
+    from model import AIFinanceModel
+
+    cfg = with_overrides(load_config("configs/baseline.yaml"), {f"channels.{channel}": False, "run.seed": seed})
+    m = AIFinanceModel(config=cfg).run()  # the model checks every invariant each quarter and raises on a breach
+    assert m.steps == cfg.run.quarters == 32
+    m.check_invariants()
 
 
 def _equity_world(channels=None):
