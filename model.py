@@ -8,6 +8,7 @@ is conserved across all holders, and stops with an error if not.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1173,7 +1174,11 @@ class AIFinanceModel(mesa.Model):
         led = self.ledger
         led.check_balanced(label)
         total = led.total_cash()
-        if abs(total - self.initial_cash) > money_tol(self.initial_cash):
+        if not math.isfinite(total):
+            raise AccountingError(f"{label}: total cash across all holders is not a finite number ({total}); "
+                                  "amounts that large cannot be added up")
+        # written as `not <=` so that a NaN anywhere fails the check instead of passing it
+        if not abs(total - self.initial_cash) <= money_tol(self.initial_cash):
             raise AccountingError(f"{label}: total cash changed by {total - self.initial_cash:.6g} $B (money created or destroyed)")
         debt = [0.0] * len(led.names)
         held = [0.0] * len(led.names)
@@ -1186,9 +1191,9 @@ class AIFinanceModel(mesa.Model):
             if cash < -money_tol(max(1.0, abs(cash))) * 1e3:
                 raise AccountingError(f"{label}: {name} holds negative cash {cash:.6g} $B")
             scale = max(1.0, debt[h], held[h])
-            if abs(led.balance(h, Account.DEBT) - debt[h]) > 1e-6 * scale:
+            if not abs(led.balance(h, Account.DEBT) - debt[h]) <= 1e-6 * scale:
                 raise AccountingError(f"{label}: debt of {name} on the ledger ({led.balance(h, Account.DEBT):.6g}) differs from its loans ({debt[h]:.6g})")
-            if abs(led.balance(h, Account.LOANS_HELD) - held[h]) > 1e-6 * scale:
+            if not abs(led.balance(h, Account.LOANS_HELD) - held[h]) <= 1e-6 * scale:
                 raise AccountingError(f"{label}: loans held by {name} on the ledger ({led.balance(h, Account.LOANS_HELD):.6g}) differ from its loans ({held[h]:.6g})")
 
     # ------------------------------------------------------------------ system figures (reporters)

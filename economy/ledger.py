@@ -11,6 +11,7 @@ This module imports neither Mesa nor any decision code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -171,6 +172,8 @@ class Ledger:
                 acc[0] += debit
                 acc[1] += abs(debit)
         for holder, (s, scale) in sums.items():
+            if not math.isfinite(scale):
+                raise AccountingError(f"posting {memo!r}: {_non_finite(self, entries)}")
             if abs(s) > MONEY_ABS_TOL and abs(s) > MONEY_REL_TOL * scale:
                 raise AccountingError(
                     f"unbalanced posting {memo!r} for {self.names[holder]}: debits exceed credits by {s:.12g}"
@@ -195,6 +198,9 @@ class Ledger:
         """
         if payer == payee:
             raise AccountingError(f"transfer {memo!r}: payer and payee are both {self.names[payer]}")
+        if not math.isfinite(amount):
+            raise AccountingError(f"transfer {memo!r} from {self.names[payer]} to {self.names[payee]}: "
+                                  f"the amount is not a finite number ({amount})")
         # two entries per holder, equal and opposite: balanced by construction, so no check is needed
         self._apply(
             (
@@ -240,14 +246,27 @@ class Ledger:
         Raises:
             AccountingError: Naming the holder, the quarter and the gap.
         """
+        self.check_finite(quarter_label)
         for holder, row in enumerate(self._bal):
             assets = sum(row[a] for a in ASSETS)
             claims = sum(row[a] for a in LIABILITIES) + self.equity(holder)
-            if abs(assets - claims) > money_tol(max(abs(assets), abs(claims), 1.0)):
+            if not abs(assets - claims) <= money_tol(max(abs(assets), abs(claims), 1.0)):
                 raise AccountingError(
                     f"{quarter_label}: the balance sheet of {self.names[holder]} does not balance: "
                     f"assets {assets:.12g} vs liabilities+equity {claims:.12g} (gap {assets - claims:.6g} $B)"
                 )
+
+    def check_finite(self, quarter_label: str) -> None:
+        """Verify every balance of every holder is a finite number.
+
+        Raises:
+            AccountingError: Naming the holder, the account, the quarter and the value.
+        """
+        for holder, row in enumerate(self._bal):
+            if not all(map(math.isfinite, row)):
+                acct = next(a for a in Account if not math.isfinite(row[a]))
+                raise AccountingError(f"{quarter_label}: {acct.name.lower()} of {self.names[holder]} is not a finite number "
+                                      f"({row[acct]})")
 
     def close_period(self) -> list[list[float]]:
         """Close income and expense accounts into retained earnings.
@@ -266,3 +285,9 @@ class Ledger:
                 entries.append((holder, Account.RETAINED_EARNINGS, -net))
                 self.post(entries, "close period")
         return statements
+
+
+def _non_finite(ledger: Ledger, entries: Sequence[Entry]) -> str:
+    """Describe the first entry whose amount is not a finite number."""
+    holder, acct, debit = next(e for e in entries if not math.isfinite(e[2]))
+    return f"the amount for {acct.name.lower()} of {ledger.names[holder]} is not a finite number ({debit})"

@@ -6,10 +6,11 @@ Row *k* is the state after quarter *k*; the rows labelled with the opening quart
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from economy.contracts import LIVE, ComputeContract, Loan
-from economy.ledger import ASSETS, LIABILITIES, Account
+from economy.ledger import ASSETS, LIABILITIES, Account, AccountingError
 from economy.units import quarter_label
 
 if TYPE_CHECKING:
@@ -50,6 +51,19 @@ SYSTEM_COLUMNS = [
 ]
 
 
+def _check_finite(rows: list[dict]) -> None:
+    """Every number a quarter records is finite: a NaN or inf is a broken mechanism, never a result.
+
+    Raises:
+        AccountingError: Naming the quarter, the entity (or the system table) and the column.
+    """
+    for row in rows:
+        for col, value in row.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                who = row.get("entity", "the system table")
+                raise AccountingError(f"{row['quarter']}: {col} of {who} is not a finite number ({value})")
+
+
 class Recorder:
     """Collects the rows of a run as it goes."""
 
@@ -83,6 +97,11 @@ class Recorder:
         self._record(flows)
 
     def _record(self, flows: dict[int, tuple[dict, float]]) -> None:
+        first = len(self.balance_rows)
+        self._collect(flows)
+        _check_finite(self.balance_rows[first:] + self.system_rows[-1:])
+
+    def _collect(self, flows: dict[int, tuple[dict, float]]) -> None:
         m, led = self.m, self.m.ledger
         label = quarter_label(m.quarter, m.origin)
         capex_total = spread_sum = spread_weight = 0.0

@@ -7,13 +7,14 @@ at a time after the clearing vector is known, so order never matters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from economy.clearing import clear_obligations
 from economy.contracts import Obligation
-from economy.ledger import Account, Ledger
+from economy.ledger import Account, AccountingError, Ledger
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ def settle(
             taking over the claim (see :func:`_assume_shortfalls`).
         backer: The holder that makes creditors whole when ``contagion`` is off.
     """
+    for ob in obligations:
+        if not math.isfinite(ob.amount):  # `amount > 0` below would drop it silently
+            where = f"{ob.contract.id}: {ob.label}" if ob.contract is not None else ob.label
+            raise AccountingError(f"{where}: the amount due from {ledger.names[ob.payer]} to {ledger.names[ob.payee]} "
+                                  f"is not a finite number ({ob.amount})")
     live = [ob for ob in obligations if ob.amount > 0]
     if not live:
         return SettlementResult({}, 0)

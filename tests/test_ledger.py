@@ -120,3 +120,37 @@ def test_move_within_one_holder_is_balanced(amount):
     led.move(0, Account.STAKES, Account.REVALUATION, amount, "mark")
     led.check_balanced("q")
     assert led.balance(0, Account.CASH) == 100.0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_transfer_of_a_non_finite_amount_is_refused(bad):
+    """A NaN or infinite transfer stops at once, naming the memo and both parties, and leaves the books as they were."""
+    led = _ledger(2)
+    with pytest.raises(AccountingError, match=r"'fee' from h0 to h1: the amount is not a finite number"):
+        led.transfer(0, 1, bad, Account.OPEX, Account.REVENUE, "fee")
+    assert led.balance(0, Account.CASH) == 100.0 and led.balance(1, Account.CASH) == 100.0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_posting_with_a_non_finite_entry_is_refused(bad):
+    """``post`` refuses entries that are not finite numbers (NaN would otherwise pass the balance test), naming the account."""
+    led = _ledger(1)
+    with pytest.raises(AccountingError, match=r"'revaluation': the amount for stakes of h0 is not a finite number"):
+        led.post(((0, Account.STAKES, bad), (0, Account.REVALUATION, -bad)), "revaluation")
+
+
+def test_nan_injected_into_a_balance_is_caught_by_the_period_check():
+    """A NaN that reaches a balance by any route fails the quarter's check with the holder, the account and the quarter."""
+    led = _ledger(3)
+    led._bal[2][Account.HARDWARE] = float("nan")  # a leak that bypassed the posting primitive
+    with pytest.raises(AccountingError, match=r"2027Q2: hardware of h2 is not a finite number \(nan\)"):
+        led.check_balanced("2027Q2")
+
+
+def test_infinity_in_a_balance_is_caught_even_when_it_balances():
+    """inf on both sides balances formally (inf - inf is NaN, not a gap), so finiteness is checked on its own."""
+    led = _ledger(1)
+    led._bal[0][Account.CASH] = float("inf")
+    led._bal[0][Account.PAID_IN_CAPITAL] = float("inf")
+    with pytest.raises(AccountingError, match="cash of h0 is not a finite number"):
+        led.check_balanced("2026Q1")

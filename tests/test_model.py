@@ -76,6 +76,25 @@ def test_the_invariant_check_stops_a_run_with_a_leak(tiny_raw):
         m.step()
 
 
+def test_nan_injected_into_the_ledger_stops_the_next_quarter(tiny_raw):
+    """A NaN balance (which every `abs(a - b) > tol` test lets through) stops the run naming holder, account and quarter."""
+    m = AIFinanceModel(config=config_from_dict(tiny_raw))
+    m.step()
+    m.ledger._bal[m.index["cloud"]][Account.HARDWARE] = float("nan")
+    with pytest.raises(AccountingError, match=r"2026Q2: hardware of cloud is not a finite number \(nan\)"):
+        m.step()
+
+
+def test_a_non_finite_recorded_figure_stops_the_run(tiny_raw):
+    """A market value that became NaN (outside the ledger) is caught when the quarter is recorded, naming the firm."""
+    m = AIFinanceModel(config=config_from_dict(tiny_raw))
+    m.step()
+    cloud = m.by_holder[m.index["cloud"]]
+    with pytest.raises(AccountingError, match=r"2026Q1: market_value of cloud is not a finite number \(nan\)"):
+        cloud.market_value = float("nan")
+        m.recorder.record_quarter()
+
+
 def test_default_when_a_maturing_loan_cannot_be_repaid_or_rolled(tiny_raw):
     """A borrower that cannot repay a maturing loan and is refused a roll-over defaults; the lender books the loss."""
     raw = _quiet(tiny_raw)
