@@ -24,5 +24,6 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_baseline.py
 
+# Removes what setup and the tests made; results/ holds your runs and studies and is yours to delete.
 clean:
-	rm -rf $(VENV) results .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis

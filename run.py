@@ -1,22 +1,20 @@
 """Command line: run a scenario and write its tables, figures and event log.
 
-    python run.py                      # the baseline, into results/
-    python run.py run [CONFIG] [--seed N] [--quarters Q] [--out DIR]
+    python run.py                      # the baseline, into results/baseline/
+    python run.py run [CONFIG] [--seed N] [--quarters Q] [--out DIR] [--force]
     python run.py sweep SPEC | analyze DIR | compare SCENARIO... --seeds N   # parameter studies (README)
 
 Exit status 0 on success, 2 for a mistake in the input (the message names the file,
 the field and what would be valid), 1 if the model itself stops on a broken invariant.
-Nothing is written to the output folder unless the run completes.
+Nothing is written to the output folder unless the run completes, and nothing a run did
+not write itself is ever overwritten or deleted (see :mod:`economy.run_folder`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +38,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG), help="config YAML (default: configs/baseline.yaml)")
     r.add_argument("--seed", type=whole_number(0), default=None, help="seed (default: the config's run.seed)")
     r.add_argument("--quarters", type=whole_number(1, 200), default=None, help="quarters to simulate (default: the config's)")
-    r.add_argument("--out", default=None, help="output folder (default: results/ for the baseline, results/<name> otherwise)")
+    r.add_argument("--out", default=None, help="output folder (default: results/<run.name>); must be new, empty or an "
+                                                "earlier run of this program (README: where results go)")
+    r.add_argument("--force", action="store_true", help="add the results to a folder holding other files too "
+                                                        "(never overwrites or deletes a file this program did not write)")
     add_study_commands(sub)
     return p
 
@@ -87,41 +88,51 @@ def print_summary(model, summary: dict) -> None:
               f"{figs.get('first_profitable_year')}, status {figs.get('final_status')}")
 
 
-def run_command(config: str, seed: int | None, quarters: int | None, out: str | None) -> int:
+def run_command(config: str, seed: int | None, quarters: int | None, out: str | None, force: bool = False) -> int:
     """Validate, simulate, write atomically; return the exit status."""
     from economy.config import ConfigError, load_config
     from economy.ledger import AccountingError
+    from economy.run_folder import OutputFolderError, check_target, write_run
     from model import AIFinanceModel
 
     try:
         cfg = load_config(config)
         cfg = cfg.with_run(seed=seed, quarters=quarters)
-    except ConfigError as err:
+        target = check_target(Path(out) if out else default_out(cfg.run.name), force)
+    except (ConfigError, OutputFolderError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
-    out_dir = Path(out) if out else (DEFAULT_OUT if Path(config).resolve() == DEFAULT_CONFIG else DEFAULT_OUT / cfg.run.name)
-    if out_dir.exists() and not out_dir.is_dir():
-        print(f"error: --out {out_dir}: exists and is not a folder; give a folder path", file=sys.stderr)
         return 2
     try:
         model = AIFinanceModel(config=cfg).run()
     except AccountingError as err:
         print(f"error: the model stopped on a broken accounting invariant: {err}", file=sys.stderr)
         return 1
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    summary: dict = {}
+
+    def write(folder: Path) -> None:
+        summary.update(write_results(model, folder))
+
+    about = {"config": str(Path(config).resolve()), "name": cfg.run.name, "seed": cfg.run.seed, "code_version": code_version()}
     try:
-        summary = write_results(model, tmp)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        write_run(target, write, about)
+    except OutputFolderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print_summary(model, summary)
-    print(f"\nwrote {out_dir}/ (balance_sheets.csv, contracts.csv, contract_flows.csv, system.csv, events.csv, "
-          f"cascade.csv, losses.csv, summary.json, config.yaml, figures/)")
+    print(f"\nwrote {target.path}/ (balance_sheets.csv, contracts.csv, contract_flows.csv, system.csv, events.csv, "
+          f"cascade.csv, losses.csv, summary.json, config.yaml, figures/, run.json)")
     return 0
+
+
+def default_out(name: str) -> Path:
+    """``results/<run.name>``; the config's schema keeps names to one plain folder name, checked here again."""
+    out = DEFAULT_OUT / name
+    if not name or out.parent != DEFAULT_OUT or name in (".", "..") or Path(name).is_absolute():
+        from economy.run_folder import OutputFolderError
+
+        raise OutputFolderError(f"run.name {name!r} cannot be a folder name under {DEFAULT_OUT}; "
+                                "use letters, digits, '-' and '_'")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(str(DEFAULT_CONFIG), None, None, None)
     if args.command in STUDY_COMMANDS:
         return dispatch(args)
-    return run_command(args.config, args.seed, args.quarters, args.out)
+    return run_command(args.config, args.seed, args.quarters, args.out, args.force)
 
 
 if __name__ == "__main__":
