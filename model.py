@@ -1278,6 +1278,29 @@ class AIFinanceModel(mesa.Model):
             return issuer.market_value
         return issuer.frozen_value if issuer.frozen_value is not None else 0.0
 
+    def apply_shock(self, shock: str) -> tuple:
+        """Move the world by an instructor's shock from the next quarter on (``economy.shocks``).
+
+        A shock moves a lever (demand regime, rate path, resale price, a lender's or
+        Nvidia's parameter), never an outcome; the rules decide what follows.
+
+        Args:
+            shock: An ``economy.shocks.Shock`` or its id, e.g. ``"rates_up_200bp"``.
+
+        Returns:
+            The ``economy.shocks.Change`` records of the levers moved.
+
+        Raises:
+            economy.shocks.ShockError: If the run is over or lacks what the shock moves.
+        """
+        from economy.shocks import apply_shock  # kept local: the classroom's only hook into the model
+
+        moved = apply_shock(shock, self.config, self.world, self.book, self.index, self.quarter)
+        self.config, self.world, self.market = moved.config, moved.world, moved.world.market
+        for co in self.companies:  # agents read their parameters from their spec
+            co.spec = moved.config.company(co.entity)
+        return moved.changes
+
     def run(self) -> AIFinanceModel:
         """Step to the end of the configured horizon."""
         while self.running:
