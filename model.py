@@ -51,6 +51,7 @@ from economy.contracts import (
     State,
     Warrant,
 )
+from economy.credit import LoanRequest, clear_loan_requests
 from economy.defaults import DefaultResolver, what_if_losses
 from economy.ledger import ASSETS, EXPENSES, INCOME, LIABILITIES, Account, AccountingError, Ledger
 from economy.markets import WorldProcess
@@ -545,8 +546,15 @@ class AIFinanceModel(mesa.Model):
         return view.total_assets > 0 and view.debt / view.total_assets > 0.8
 
     def _tranche_decisions(self, views: dict) -> None:
-        """Investors decide tranche by tranche on their commitments (MODEL.md section 6, chipmaker)."""
+        """Investors decide tranche by tranche on their commitments (MODEL.md section 6, chipmaker).
+
+        Every investor decides from the frozen views, with its means (cash and margin room)
+        as they stand at the start of the phase. An investor with several tranches due takes
+        the binding ones first, then the healthiest investee first (ties by contract id), so
+        the order of the contract list cannot change which are released.
+        """
         q = self.quarter
+        due: dict[int, list[tuple[InvestmentCommitment, float, float]]] = {}
         for c in self.book.of_kind(InvestmentCommitment):
             investor, investee = self.by_holder[c.from_party], self.by_holder[c.to_party]
             if not (investor.alive and investee.alive and c.live(q)):
@@ -554,21 +562,32 @@ class AIFinanceModel(mesa.Model):
             delivered = sum(self.book.by_id[k].delivered_gw for k in c.trigger_contracts)
             lab_raising = investee.spec.lab is not None and views[investee.holder].runway_q < investee.spec.lab.min_runway_quarters
             amount = c.due_tranche(delivered, q, lab_raising)
-            if amount <= 0:
-                continue
-            health = self.health(investee, views[investee.holder])
+            if amount > 0:
+                due.setdefault(investor.holder, []).append((c, amount, self.health(investee, views[investee.holder])))
+        releases: list[tuple[InvestmentCommitment, float]] = []
+        for holder, tranches in due.items():
+            investor = self.by_holder[holder]
             own_min = investor.spec.investor.min_cash if investor.spec.investor else 0.0
             # an investor can add what a margin loan on its holdings would lend (MODEL.md section 6)
-            means = views[investor.holder].cash + (self.margin_room(investor) if investor.spec.investor else 0.0)
-            if c.binding or release_tranche(health, c.health_threshold, means, amount, own_min):
-                if investor.cash() - own_min < amount and investor.spec.investor:
-                    self._margin_borrow(investor, amount - (investor.cash() - own_min))
-                self._invest(c, amount)
-            else:
-                c.declined += 1
-                self.event("tranche_declined", investor, investee, amount,
-                           f"{investor.spec.name} holds back a ${amount:.1f}B tranche for {investee.spec.name} "
-                           f"(health {health:.2f} < threshold {c.health_threshold:.2f} or own cash short)")
+            room = self.margin_room(investor) if investor.spec.investor else 0.0
+            means = views[holder].cash + room
+            for c, amount, health in sorted(tranches, key=lambda t: (not t[0].binding, -t[2], t[0].id)):
+                if c.binding or release_tranche(health, c.health_threshold, means, amount, own_min):
+                    releases.append((c, amount))
+                    means -= amount
+                else:
+                    investee = self.by_holder[c.to_party]
+                    c.declined += 1
+                    self.event("tranche_declined", investor, investee, amount,
+                               f"{investor.spec.name} holds back a ${amount:.1f}B tranche for {investee.spec.name} "
+                               f"(health {health:.2f} < threshold {c.health_threshold:.2f} or own cash short)")
+            if investor.spec.investor:
+                released = math.fsum(a for c, a in releases if c.from_party == holder)
+                short = released - (views[holder].cash - own_min)
+                if short > 0:
+                    self._margin_borrow(investor, short)
+        for c, amount in releases:
+            self._invest(c, amount)
 
     def margin_room(self, investor: Company) -> float:
         """What an investor could still borrow against its holdings within its loan-to-value limit."""
@@ -779,9 +798,17 @@ class AIFinanceModel(mesa.Model):
                 co.fleet.builds.append(Build(self.quarter, self.quarter + w.build_lead_quarters, d.gw,
                                              d.shell_gw * w.capex_per_gw * (1 - w.hardware_share), 0.0,
                                              d.gw * w.capex_per_gw * w.hardware_share, d.tied_to, d.shell_gw))
-        for co in self.companies:
-            if co.alive and co.fleet.builds:
-                self._progress_builds(co)
+        # every builder asks from the books as they stand now, before anyone spends; the desk clears all at once
+        builders = [co for co in self.companies if co.alive and co.fleet.builds]
+        own_cash = {co.holder: co.cash() for co in builders}
+        requests = [r for co in builders if (r := self._loan_request(co)) is not None]
+        capacity = {r.lender: self.ledger.balance(r.lender, Account.CASH) for r in requests}
+        drawn = dict.fromkeys(own_cash, 0.0)
+        for r, amount in zip(requests, clear_loan_requests(requests, capacity)):
+            self._draw(r, amount)
+            drawn[r.borrower] += amount
+        for co in builders:
+            self._progress_builds(co, own_cash[co.holder] + drawn[co.holder])
 
     def _funding_round(self, d: RaiseFunding) -> None:
         co = self._company(d.entity)
@@ -802,26 +829,52 @@ class AIFinanceModel(mesa.Model):
         self.event("funding_round", co, None, amount,
                    f"{co.spec.name} raises ${amount:.1f}B of ${d.amount:.1f}B sought from outside investors at ${d.pre_money:.0f}B pre-money")
 
-    def _progress_builds(self, co: Company) -> None:
-        """Pay this quarter's share of each build (shells to contractors, hardware to chipmakers); finish what is due."""
-        led, q, w = self.ledger, self.quarter, self.config.world
+    def _instalment(self, b: Build) -> tuple[float, float]:
+        """This quarter's share of a build's shell and hardware cost still to pay: spread evenly to completion."""
+        left = max(1, b.complete - self.quarter + 1)
+        return (b.shell_cost - b.shell_paid) / left, (b.hardware_cost - b.hardware_paid) / left
+
+    def _loan_request(self, co: Company) -> LoanRequest | None:
+        """What a builder asks its lender for to pay this quarter's instalments and keep its cash floor, if approved.
+
+        The lender decides on the state at the start of the phase (its cash, the borrower's
+        leverage); a refusal is told and noted on the credit channel here.
+        """
         spec = co.spec.builder
+        if spec is None:
+            return None
+        need = sum(sum(self._instalment(b)) for b in co.fleet.builds) + spec.min_cash - co.cash()
+        lender = self._company(spec.lender)
+        if need <= 0 or not lender.alive:
+            return None
+        dta_after = self.leverage(co, lender, need)
+        if dta_after > spec.max_debt_to_assets:
+            return None  # the builder's own limit: it does not ask
+        ok, spread = lending_decision(lender.spec.lender, dta_after, need, lender.cash(), self.credit_conditions(lender, co))
+        if not ok:
+            if co.refused_in != self.quarter - 1:  # tell the story once per spell of refusals
+                self.event("loan_refused", lender, co, need,
+                           f"{lender.spec.name} refuses ${need:.1f}B to {co.spec.name} (leverage would be {dta_after:.0%})",
+                           Channel.CREDIT.value)
+            co.refused_in = self.quarter
+            self.note_channel(co.holder, Channel.CREDIT, need, lender.entity)
+            return None
+        return LoanRequest(co.holder, lender.holder, need, spread, self._build_tie(co))
 
-        def instalment(b: Build) -> tuple[float, float]:
-            left = max(1, b.complete - q + 1)
-            return (b.shell_cost - b.shell_paid) / left, (b.hardware_cost - b.hardware_paid) / left
+    def _progress_builds(self, co: Company, budget: float) -> None:
+        """Pay this quarter's share of each build (shells to contractors, hardware to chipmakers); finish what is due.
 
-        due_now = sum(sum(instalment(b)) for b in co.fleet.builds)
-        min_cash = spec.min_cash if spec else 0.0
-        need = due_now + min_cash - co.cash()
-        if need > 0 and spec is not None:
-            self._borrow(co, spec, need, self._build_tie(co))
+        ``budget`` is the builder's cash at the start of the phase plus what it borrowed
+        now: money other builders pay it during the phase (chips, for a chipmaker that
+        builds) does not count until the next quarter, so the order of builders cannot matter.
+        """
+        led, q, w = self.ledger, self.quarter, self.config.world
         done: list[Build] = []
-        cash = co.cash()
+        cash = budget
         shells = 0.0
         hardware: dict[int | None, list[float]] = {}  # bought once per lab served: [amount, GW]
         for b in sorted(co.fleet.builds, key=lambda b: (b.complete, b.started)):
-            shell_part, hardware_part = instalment(b)
+            shell_part, hardware_part = self._instalment(b)
             if cash + 1e-9 < shell_part + hardware_part:
                 b.complete += 1  # not funded: the build slips a quarter
                 continue
@@ -906,23 +959,12 @@ class AIFinanceModel(mesa.Model):
     def _build_tie(self, co: Company) -> int | None:
         return self.capacity_commitments(co.holder, self.quarter + self.config.world.build_lead_quarters).tied_to
 
-    def _borrow(self, co: Company, spec: BuilderParams, amount: float, tied_to: int | None) -> bool:
-        lender = self._company(spec.lender)
-        if not lender.alive:
-            return False
-        dta_after = self.leverage(co, lender, amount)
-        if dta_after > spec.max_debt_to_assets:
-            return False  # the builder's own limit: it does not ask
-        ok, spread = lending_decision(lender.spec.lender, dta_after, amount, lender.cash(), self.credit_conditions(lender, co))
-        if not ok:
-            if co.refused_in != self.quarter - 1:  # tell the story once per spell of refusals
-                self.event("loan_refused", lender, co, amount,
-                           f"{lender.spec.name} refuses ${amount:.1f}B to {co.spec.name} (leverage would be {dta_after:.0%})",
-                           Channel.CREDIT.value)
-            co.refused_in = self.quarter
-            self.note_channel(co.holder, Channel.CREDIT, amount, lender.entity)
-            return False
-        # draws in one year go on one facility per lender and purpose, repriced at each draw
+    def _draw(self, request: LoanRequest, amount: float) -> None:
+        """Lend what the desk granted: draws in one year go on one facility per lender and purpose, repriced at each draw."""
+        if amount <= 0:
+            return
+        co, lender = self.by_holder[request.borrower], self.by_holder[request.lender]
+        tied_to, spread = request.tied_to, request.spread_bp
         year = quarter_label(self.quarter, self.origin)[:4]
         key = f"facility-{co.entity}-{lender.entity}-{self.ledger.names[tied_to] if tied_to is not None else 'general'}-{year}"
         loan = self.book.by_id.get(key)
@@ -936,9 +978,9 @@ class AIFinanceModel(mesa.Model):
         loan.principal += amount
         loan.amount += amount
         self.ledger.transfer(lender.holder, co.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{loan.id}: drawn")
+        rationed = f" (of ${request.amount:.1f}B asked: its lending this quarter is rationed pro rata)" if amount < request.amount - 1e-9 else ""
         self.event("loan", lender, co, amount,
-                   f"{lender.spec.name} lends ${amount:.1f}B to {co.spec.name} at policy +{spread:.0f}bp")
-        return True
+                   f"{lender.spec.name} lends ${amount:.1f}B to {co.spec.name} at policy +{spread:.0f}bp{rationed}")
 
     def fund_government(self, gov: Company, amount: float) -> None:
         """The government borrows from the external sector (Treasury bonds) to pay for a rescue."""

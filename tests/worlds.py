@@ -48,8 +48,8 @@ def loan(loan_id: str, borrower: str, principal: float, rate: float = 0.1, matur
 
 
 def build(companies: list[dict], contracts: list[dict], channels: dict | None = None, quarters: int = 4,
-          world: dict | None = None, policy: str = "none") -> AIFinanceModel:
-    """A model of the bank, the government and the given firms, with some channels switched off."""
+          world: dict | None = None, policy: str = "none", bank: dict | None = None) -> AIFinanceModel:
+    """A model of the bank (``BANK`` unless another is given), the government and the given firms, with some channels off."""
     gov = copy.deepcopy(GOVERNMENT)
     gov["government"]["policy"] = policy
     raw = {
@@ -57,7 +57,7 @@ def build(companies: list[dict], contracts: list[dict], channels: dict | None = 
         "world": {**copy.deepcopy(QUIET_WORLD), **(world or {})},
         "channels": channels or {},
         "external": {"cash": 100000.0},
-        "companies": [copy.deepcopy(BANK), gov, *copy.deepcopy(companies)],
+        "companies": [copy.deepcopy(bank or BANK), gov, *copy.deepcopy(companies)],
         "contracts": copy.deepcopy(contracts),
     }
     return AIFinanceModel(config=config_from_dict(raw, "test world"))
