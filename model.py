@@ -18,9 +18,8 @@ import numpy as np
 
 from agents import ROLE_CLASSES, Company, Status
 from agents.base import annual_growth
-from agents.builder import Builder, StartBuild
+from agents.builder import StartBuild
 from agents.chipmaker import ChipMaker, release_tranche
-from agents.government import rescue_decision
 from agents.lab import (
     Cancel,
     CutCosts,
@@ -34,9 +33,9 @@ from agents.lab import (
 )
 from agents.lender import CreditConditions, credit_leverage, lending_decision
 from economy.capacity import Build, Vintage
+from economy.channels import Channel, ChannelLog
 from economy.competition import OTHERS, Competition, CompetitionParams
 from economy.config import BuilderParams, Config, load_config, with_overrides
-from economy.channels import Channel, ChannelLog
 from economy.contracts import (
     LIVE,
     Backstop,

@@ -21,7 +21,6 @@ import pandas as pd
 import yaml
 
 from economy.provenance import code_version, whole_number
-
 from economy.sweep.cli import COMMANDS as STUDY_COMMANDS
 from economy.sweep.cli import add_study_commands, dispatch
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from economy.contracts import LIVE, ComputeContract, Loan
+from economy.contracts import LIVE, Loan
 from economy.ledger import ASSETS, LIABILITIES, Account, AccountingError
 from economy.units import quarter_label
 

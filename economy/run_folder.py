@@ -114,7 +114,7 @@ def write_run(target: Target, write: Callable[[Path], None], about: dict) -> lis
     try:
         write(tmp)
         files = sorted(_entries(tmp))
-        marker = {"format": FORMAT, "files": files, "written": dt.datetime.now(dt.timezone.utc).isoformat(), **about}
+        marker = {"format": FORMAT, "files": files, "written": dt.datetime.now(dt.UTC).isoformat(), **about}
         (tmp / MARKER).write_text(json.dumps(marker, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         _install(tmp, target, files)
         return files + [MARKER]

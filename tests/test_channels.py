@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from economy.ledger import Account
-
 from tests.worlds import DOOMED_LAB, build, causes, loan, neocloud, status
 
 

@@ -148,7 +148,7 @@ def test_nan_injected_into_a_balance_is_caught_by_the_period_check():
 
 
 def test_infinity_in_a_balance_is_caught_even_when_it_balances():
-    """inf on both sides balances formally (inf - inf is NaN, not a gap), so finiteness is checked on its own."""
+    """Inf on both sides balances formally (inf - inf is NaN, not a gap), so finiteness is checked on its own."""
     led = _ledger(1)
     led._bal[0][Account.CASH] = float("inf")
     led._bal[0][Account.PAID_IN_CAPITAL] = float("inf")
