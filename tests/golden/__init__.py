@@ -1,0 +1,1 @@
+"""Golden outputs of a few runs, kept to catch unintended changes of results (see README.md)."""
