@@ -1,0 +1,72 @@
+"""Imports point one way: run.py -> model -> agents -> economy; economy imports neither Mesa, agents, model nor analysis."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Each package and what it may not import (a module's own package is always fine).
+FORBIDDEN = {
+    "economy": {"mesa", "agents", "model", "analysis", "run", "classroom", "app"},
+    "agents": {"model", "analysis", "run", "classroom", "app"},
+    "analysis": {"model", "agents", "run", "classroom", "app"},
+}
+
+# Imports against the direction that the code still has, each with where it goes. The test fails on any
+# other, and on an entry here that is no longer needed, so this list can only shrink.
+KNOWN = {
+    ("agents/base.py", "model"): "agents ask the model for what they need instead of receiving a frozen view (issue 8)",
+    ("economy/sweep/executors.py", "analysis"): "workers preload the metrics, which should be injected (issue 8)",
+    ("economy/sweep/executors.py", "model"): "workers preload the model, whose factory should be injected (issue 8)",
+    ("economy/defaults.py", "agents"): "the default phase takes the government's and investors' decisions (issue 9)",
+    ("economy/defaults.py", "model"): "the resolver works on the model, not on a passive Economy state (issue 8)",
+    ("economy/records.py", "model"): "the recorder reads the model, not a passive Economy state (issue 8)",
+    ("economy/sweep/cli.py", "analysis"): "the study commands are a composition root that belongs beside run.py (issue 8)",
+    ("economy/sweep/task.py", "analysis"): "the metrics should be injected into the sweep (issue 8)",
+    ("economy/sweep/task.py", "model"): "the model factory should be injected into the sweep (issue 8)",
+    ("economy/sweep/task.py", "mesa"): "releasing Mesa's id counter belongs to the injected factory (issue 8)",
+    ("economy/sweep/spec.py", "analysis"): "the metric names should come from the injected metrics (issue 8)",
+}
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level names of every module ``path`` imports, anywhere in it (functions and TYPE_CHECKING blocks too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _against_the_direction() -> set[tuple[str, str]]:
+    found = set()
+    for package, forbidden in FORBIDDEN.items():
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for name in _imports(path) & forbidden:
+                found.add((str(path.relative_to(ROOT)), name))
+    return found
+
+
+def test_no_import_points_against_the_direction():
+    """Every import from economy, agents or analysis of a layer above it is one of the known, listed debts."""
+    new = sorted(_against_the_direction() - set(KNOWN))
+    listed = ", ".join(f"{f} imports {n}" for f, n in new)
+    assert not new, f"imports against the direction (economy <- agents <- model <- run): {listed}"
+
+
+def test_the_list_of_known_exceptions_only_shrinks():
+    """An exception that the code no longer needs is removed from the list, so it cannot come back unnoticed."""
+    stale = sorted(set(KNOWN) - _against_the_direction())
+    assert not stale, "no longer needed, remove from KNOWN: " + ", ".join(f"{f} -> {n}" for f, n in stale)
+
+
+def test_the_import_parser_sees_imports_inside_functions(tmp_path):
+    """A lazy import inside a function counts as much as one at the top."""
+    module = tmp_path / "m.py"
+    module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from model import X\n"
+                      "def f():\n    import mesa.space\n    from . import sibling\n")
+    assert _imports(module) == {"typing", "model", "mesa"}
