@@ -179,7 +179,8 @@ class AIFinanceModel(mesa.Model):
         for co in self.companies:
             o, cap = co.spec.opening, co.spec.capacity
             hardware_gw = cap.gw if cap.hardware_gw is None else cap.hardware_gw
-            co.fleet.vintages = opening_vintages(hardware_gw, cap.hardware_book, cap.hardware_age_quarters, world.hardware_life_quarters)
+            co.fleet.vintages = opening_vintages(hardware_gw, cap.hardware_book, cap.hardware_age_quarters,
+                                                 world.hardware_life_quarters)
             co.fleet.shell_gw = cap.gw
             co.fleet.shell_book = cap.shell_book
             for b in cap.under_construction:
@@ -284,7 +285,8 @@ class AIFinanceModel(mesa.Model):
                 self._owe_outside(h, hosting, "power and hosting")
             hw, shell = co.fleet.depreciation()
             if hw + shell > 0:
-                led.post(((h, Account.DEPRECIATION, hw + shell), (h, Account.HARDWARE, -hw), (h, Account.DC_SHELLS, -shell)), "depreciation")
+                led.post(((h, Account.DEPRECIATION, hw + shell), (h, Account.HARDWARE, -hw), (h, Account.DC_SHELLS, -shell)),
+                         "depreciation")
             gone = co.fleet.retire(q)
             if gone > 0:
                 led.move(h, Account.LOSSES, Account.HARDWARE, gone, "hardware retired")
@@ -394,7 +396,8 @@ class AIFinanceModel(mesa.Model):
         co.ai_revenue_hist.append(revenue)
         if revenue > 0:
             led.transfer(ext, h, revenue, Account.OPEX, Account.REVENUE, "AI revenue from end users")
-        opex = (p.opex_quarterly * (1 + quarterly_growth(p.opex_growth_annual)) ** q + p.opex_revenue_share * revenue) * co.cost_factor
+        planned = p.opex_quarterly * (1 + quarterly_growth(p.opex_growth_annual)) ** q
+        opex = (planned + p.opex_revenue_share * revenue) * co.cost_factor
         self._owe_outside(h, opex, "staff, research and marketing")
         sbc = p.sbc_quarterly * co.cost_factor
         if sbc > 0:
@@ -476,7 +479,8 @@ class AIFinanceModel(mesa.Model):
         sellers = [co for co in self.companies if co.alive and co.spec.builder and co.spec.builder.sells_spot
                    and co.role in ("hyperscaler", "neocloud") and health >= co.spec.builder.min_buyer_health]
         if not sellers:
-            self.event("no_seller", lab, None, d.gw, f"no cloud will sell {lab.spec.name} {d.gw:.2f} GW more compute (health {health:.2f})")
+            self.event("no_seller", lab, None, d.gw,
+                       f"no cloud will sell {lab.spec.name} {d.gw:.2f} GW more compute (health {health:.2f})")
             return
         seller = max(sellers, key=lambda co: (co.cash() + self.borrowing_room(co.holder, co.spec.builder), co.entity))
         gpu = self.config.world.gpu
@@ -489,7 +493,8 @@ class AIFinanceModel(mesa.Model):
                             source="signed in the run")
         self.book.add(c)
         self.event("contract_signed", lab, seller, c.amount,
-                   f"{lab.spec.name} contracts {d.gw:.2f} GW from {seller.spec.name} for ${c.amount:.1f}B over {d.quarters} quarters")
+                   f"{lab.spec.name} contracts {d.gw:.2f} GW from {seller.spec.name} for ${c.amount:.1f}B over {d.quarters} "
+                   f"quarters")
 
     def _renegotiate(self, d: Renegotiate) -> None:
         c = self.book.by_id[d.contract_id]
@@ -510,7 +515,8 @@ class AIFinanceModel(mesa.Model):
         lost = c.remaining_value(max(c.start, self.quarter))
         c.close(State.TERMINATED, self.quarter)
         self.event("cancelled", buyer, seller, penalty,
-                   f"{buyer.spec.name} cancels {c.id}: {seller.spec.name} loses ${lost:.1f}B of backlog, gets a ${penalty:.1f}B penalty")
+                   f"{buyer.spec.name} cancels {c.id}: {seller.spec.name} loses ${lost:.1f}B of backlog, gets a ${penalty:.1f}B "
+                   f"penalty")
 
     def _list_shares(self, d: ListShares) -> None:
         co = self._company(d.entity)
@@ -559,7 +565,8 @@ class AIFinanceModel(mesa.Model):
             if not (investor.alive and investee.alive and c.live(q)):
                 continue
             delivered = sum(self.book.by_id[k].delivered_gw for k in c.trigger_contracts)
-            lab_raising = investee.spec.lab is not None and views[investee.holder].runway_q < investee.spec.lab.min_runway_quarters
+            lab = investee.spec.lab
+            lab_raising = lab is not None and views[investee.holder].runway_q < lab.min_runway_quarters
             amount = c.due_tranche(delivered, q, lab_raising)
             if amount > 0:
                 due.setdefault(investor.holder, []).append((c, amount, self.health(investee, views[investee.holder])))
@@ -677,7 +684,8 @@ class AIFinanceModel(mesa.Model):
                 short = dues.get(co.holder, 0.0) + co.spec.investor.min_cash - views[co.holder].cash
                 if short > 0:
                     sold = DefaultResolver(self).sell_assets(co, short)
-                    self.event("asset_sale", co, None, sold, f"{co.spec.name} sells ${sold:.1f}B of holdings to meet ${short:.1f}B due")
+                    self.event("asset_sale", co, None, sold,
+                               f"{co.spec.name} sells ${sold:.1f}B of holdings to meet ${short:.1f}B due")
 
     def _refinance(self, views: dict, dues: dict[int, float]) -> None:
         """Borrowers ask to roll loans maturing this quarter; lenders decide by their rule."""
@@ -703,10 +711,12 @@ class AIFinanceModel(mesa.Model):
                 else:
                     loan.fixed_rate_annual = self.market.policy_rate_annual + spread / 1e4
                 self.event("refinanced", borrower, lender, loan.principal,
-                           f"{lender.spec.name} rolls ${loan.principal:.1f}B of {borrower.spec.name} debt to {quarter_label(loan.end, self.origin)}")
+                           f"{lender.spec.name} rolls ${loan.principal:.1f}B of {borrower.spec.name} debt to "
+                           f"{quarter_label(loan.end, self.origin)}")
             else:
                 self.event("refinancing_refused", lender, borrower, loan.principal,
-                           f"{lender.spec.name} refuses to roll ${loan.principal:.1f}B of {borrower.spec.name} debt (leverage {dta:.0%})",
+                           f"{lender.spec.name} refuses to roll ${loan.principal:.1f}B of {borrower.spec.name} debt (leverage "
+                           f"{dta:.0%})",
                            Channel.CREDIT.value)
                 self.note_channel(borrower.holder, Channel.CREDIT, loan.principal, lender.entity)
 
@@ -803,7 +813,7 @@ class AIFinanceModel(mesa.Model):
         requests = [r for co in builders if (r := self._loan_request(co)) is not None]
         capacity = {r.lender: self.ledger.balance(r.lender, Account.CASH) for r in requests}
         drawn = dict.fromkeys(own_cash, 0.0)
-        for r, amount in zip(requests, clear_loan_requests(requests, capacity)):
+        for r, amount in zip(requests, clear_loan_requests(requests, capacity), strict=True):
             self._draw(r, amount)
             drawn[r.borrower] += amount
         for co in builders:
@@ -816,7 +826,8 @@ class AIFinanceModel(mesa.Model):
         amount = d.amount * round_take_up(gap, sentiment)
         if amount < 0.25 * d.amount:
             self.event("round_failed", co, None, d.amount,
-                       f"{co.spec.name} fails to raise ${d.amount:.1f}B (sentiment {sentiment:+.2f}, growth {gap:+.0%} against expectations)")
+                       f"{co.spec.name} fails to raise ${d.amount:.1f}B (sentiment {sentiment:+.2f}, growth {gap:+.0%} against "
+                       f"expectations)")
             if sentiment < 0:
                 self.note_channel(co.holder, Channel.CONFIDENCE, d.amount - amount, "market sentiment")
             return
@@ -826,7 +837,8 @@ class AIFinanceModel(mesa.Model):
         co.flows.equity_raised += amount
         self.issue_shares_to(co, None, amount)
         self.event("funding_round", co, None, amount,
-                   f"{co.spec.name} raises ${amount:.1f}B of ${d.amount:.1f}B sought from outside investors at ${d.pre_money:.0f}B pre-money")
+                   f"{co.spec.name} raises ${amount:.1f}B of ${d.amount:.1f}B sought from outside investors at "
+                   f"${d.pre_money:.0f}B pre-money")
 
     def _instalment(self, b: Build) -> tuple[float, float]:
         """This quarter's share of a build's shell and hardware cost still to pay: spread evenly to completion."""
@@ -922,7 +934,8 @@ class AIFinanceModel(mesa.Model):
                 self._chip_sale(co.holder, chip, part, "chips for new capacity")
                 rest -= part
         if rest > money_tol(amount):
-            self.ledger.transfer(co.holder, self.external, rest, Account.CONSTRUCTION_IN_PROGRESS, Account.REVENUE, "servers, memory, networking")
+            self.ledger.transfer(co.holder, self.external, rest, Account.CONSTRUCTION_IN_PROGRESS, Account.REVENUE,
+                                 "servers, memory, networking")
 
     def _buy_under_supply_agreements(self, co: Company, amount: float, gw: float, lab: int) -> float:
         """Route the GW built for a lab to its live supply agreements, pro rata to what each has left."""
@@ -947,7 +960,8 @@ class AIFinanceModel(mesa.Model):
         """Chipmakers' shares of generic hardware spend, after the served lab's move away from the incumbent."""
         chips = [(c, c.spec.chips.hardware_share) for c in self.companies
                  if isinstance(c, ChipMaker) and c.alive and c.spec.chips.hardware_share > 0]
-        shift = self.by_holder[lab].spec.lab.inference_diversification if lab is not None and self.by_holder[lab].spec.lab else 0.0
+        served = self.by_holder[lab].spec.lab if lab is not None else None
+        shift = served.inference_diversification if served else 0.0
         if shift <= 0 or not chips:
             return chips
         incumbent = max(chips, key=lambda t: (t[1], t[0].entity))[0]
@@ -977,7 +991,9 @@ class AIFinanceModel(mesa.Model):
         loan.principal += amount
         loan.amount += amount
         self.ledger.transfer(lender.holder, co.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{loan.id}: drawn")
-        rationed = f" (of ${request.amount:.1f}B asked: its lending this quarter is rationed pro rata)" if amount < request.amount - 1e-9 else ""
+        rationed = ""
+        if amount < request.amount - 1e-9:
+            rationed = f" (of ${request.amount:.1f}B asked: its lending this quarter is rationed pro rata)"
         self.event("loan", lender, co, amount,
                    f"{lender.spec.name} lends ${amount:.1f}B to {co.spec.name} at policy +{spread:.0f}bp{rationed}")
 
@@ -1055,7 +1071,6 @@ class AIFinanceModel(mesa.Model):
     def borrowing_room(self, holder: int, spec: BuilderParams) -> float:
         """New debt a builder could take before reaching its leverage ceiling."""
         lender = self._company(spec.lender)
-        co = self.by_holder[holder]
         cap = min(spec.max_debt_to_assets, lender.spec.lender.max_borrower_debt_to_assets)
         debt = self.ledger.balance(holder, Account.DEBT)
         base = self.total_assets(holder) + lender.spec.lender.backlog_advance_rate * self.backlog(holder)
@@ -1108,7 +1123,8 @@ class AIFinanceModel(mesa.Model):
         marks: dict[int, float] = {}
         for s in self.book.of_kind(EquityStake):
             if s.from_party in self.by_holder:
-                marks[s.from_party] = marks.get(s.from_party, 0.0) + s.fraction * self.value_for_holders(self.by_holder[s.to_party])
+                marks[s.from_party] = marks.get(s.from_party,
+                                                0.0) + s.fraction * self.value_for_holders(self.by_holder[s.to_party])
         for h, value in marks.items():
             delta = value - led.balance(h, Account.STAKES)
             if delta:
@@ -1121,7 +1137,8 @@ class AIFinanceModel(mesa.Model):
             w.vest(delivered, price)
             if w.vested_fraction > before:
                 self.event("warrant_vested", self.by_holder[w.to_party], issuer, 0.0,
-                           f"{w.vested_fraction:.0%} of the {issuer.spec.name} warrant held by {self.by_holder[w.to_party].spec.name} has vested")
+                           f"{w.vested_fraction:.0%} of the {issuer.spec.name} warrant held by "
+                           f"{self.by_holder[w.to_party].spec.name} has vested")
             delta = w.fair_value(price) - w.amount
             if delta:
                 led.move(w.to_party, Account.WARRANTS, Account.REVALUATION, delta, "warrant marked to market")
@@ -1191,7 +1208,7 @@ class AIFinanceModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _pay_out(self) -> None:
-        """Profitable listed firms return a share of the quarter's profit to outside shareholders (FACTS 1.2: Nvidia's buybacks)."""
+        """Profitable listed firms return a share of the quarter's profit to outside shareholders (FACTS 1.2: buybacks)."""
         for co in self.companies:
             if not co.alive or co.spec.payout_ratio <= 0:
                 continue
@@ -1220,7 +1237,8 @@ class AIFinanceModel(mesa.Model):
                                   "amounts that large cannot be added up")
         # written as `not <=` so that a NaN anywhere fails the check instead of passing it
         if not abs(total - self.initial_cash) <= money_tol(self.initial_cash):
-            raise AccountingError(f"{label}: total cash changed by {total - self.initial_cash:.6g} $B (money created or destroyed)")
+            raise AccountingError(f"{label}: total cash changed by {total - self.initial_cash:.6g} $B (money created or "
+                                  f"destroyed)")
         debt = [0.0] * len(led.names)
         held = [0.0] * len(led.names)
         for loan in self.book.of_kind(Loan):
@@ -1233,9 +1251,11 @@ class AIFinanceModel(mesa.Model):
                 raise AccountingError(f"{label}: {name} holds negative cash {cash:.6g} $B")
             scale = max(1.0, debt[h], held[h])
             if not abs(led.balance(h, Account.DEBT) - debt[h]) <= 1e-6 * scale:
-                raise AccountingError(f"{label}: debt of {name} on the ledger ({led.balance(h, Account.DEBT):.6g}) differs from its loans ({debt[h]:.6g})")
+                raise AccountingError(f"{label}: debt of {name} on the ledger ({led.balance(h, Account.DEBT):.6g}) differs from "
+                                      f"its loans ({debt[h]:.6g})")
             if not abs(led.balance(h, Account.LOANS_HELD) - held[h]) <= 1e-6 * scale:
-                raise AccountingError(f"{label}: loans held by {name} on the ledger ({led.balance(h, Account.LOANS_HELD):.6g}) differ from its loans ({held[h]:.6g})")
+                raise AccountingError(f"{label}: loans held by {name} on the ledger ({led.balance(h, Account.LOANS_HELD):.6g}) "
+                                      f"differ from its loans ({held[h]:.6g})")
 
     # ------------------------------------------------------------------ system figures (reporters)
     @property
@@ -1287,7 +1307,8 @@ class AIFinanceModel(mesa.Model):
               channel: str = "") -> None:
         """Add a line to the plain-language event log (with the contagion channel it belongs to, if any)."""
         self.events.append({"quarter": self.label, "kind": kind,
-                            "entity": entity.entity if entity else "", "counterparty": counterparty.entity if counterparty else "",
+                            "entity": entity.entity if entity else "",
+                            "counterparty": counterparty.entity if counterparty else "",
                             "amount": round(amount, 6), "channel": channel, "text": f"{self.label}: {text}"})
 
     def note_channel(self, holder: int, channel: Channel | str, amount: float, source: str) -> None:
@@ -1314,7 +1335,7 @@ class AIFinanceModel(mesa.Model):
         return what_if_losses(self, co)
 
     def value_for_holders(self, issuer: Company) -> float:
-        """What a stake holder marks a firm at: its value, or after a default zero (or its last value if the equity channel is off)."""
+        """What a stake holder marks a firm at: its value; zero after a default (its last value if the equity channel is off)."""
         if issuer.alive:
             return issuer.market_value
         return issuer.frozen_value if issuer.frozen_value is not None else 0.0

@@ -18,4 +18,5 @@ ROLE_CLASSES: dict[str, type[Company]] = {
     "government": Government,
 }
 
-__all__ = ["AILab", "ChipMaker", "Company", "Government", "Hyperscaler", "Investor", "Lender", "Neocloud", "ROLE_CLASSES", "Status"]
+__all__ = ["AILab", "ChipMaker", "Company", "Government", "Hyperscaler", "Investor", "Lender", "Neocloud", "ROLE_CLASSES",
+           "Status"]

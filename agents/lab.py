@@ -72,8 +72,9 @@ def cost_cut(view: View, params: LabParams, current_factor: float, entity: str) 
 
 
 def choose_optional_deliveries(view: View, params: LabParams, due_q: float, options: list[tuple[str, float]]) -> frozenset[str]:
-    """Take non-binding deliveries, earliest contracts first, while cash after paying for them
-    and this quarter's binding dues still covers the minimum runway.
+    """Take non-binding deliveries, earliest first, while the cash left still covers the minimum runway.
+
+    The cash left is after paying for them and for this quarter's binding dues.
 
     A lab short of money defers optional hardware first (MODEL.md section 6: when money
     is short it asks suppliers to renegotiate); deferral costs nothing under a
@@ -193,7 +194,8 @@ class AILab(Company):
         horizon = view.quarter + params.plan_horizon_quarters
         gap = compute_gap(view, params, m.contracted_compute(self.holder, horizon), m.world.expected_growth_annual(view.quarter))
         if gap > 1e-3:
-            out.append(SignCompute(self.entity, gap, view.quarter + m.config.world.build_lead_quarters, params.new_contract_quarters))
+            out.append(SignCompute(self.entity, gap, view.quarter + m.config.world.build_lead_quarters,
+                                   params.new_contract_quarters))
         for decision in (relief(view, params, m.not_started(self.holder, view.quarter), self.entity),
                          go_public(view, params, self.listed, m.market.sentiment, self.entity)):
             if decision:

@@ -62,7 +62,9 @@ def lending_decision(
     spread = (params.base_spread_bp + params.leverage_spread_bp * leverage_after + 200.0 * max(0.0, -c.sentiment)
               + params.cover_spread_bp * thin_cover - (params.secured_discount_bp if c.secured else 0.0)
               + params.tightening_bp * c.stress - params.tbtf_discount_bp * c.rescue_belief)
-    limit = params.max_borrower_debt_to_assets if c.leverage_cap is None else min(params.max_borrower_debt_to_assets, c.leverage_cap)
+    limit = params.max_borrower_debt_to_assets
+    if c.leverage_cap is not None:
+        limit = min(limit, c.leverage_cap)
     capacity = lender_cash * params.max_exposure_share * max(0.0, 1.0 - params.tightening_capacity * c.stress)
     return leverage_after <= limit and amount <= capacity, max(0.0, spread)
 

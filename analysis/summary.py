@@ -72,6 +72,7 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
     ai_value = balance_sheets[ai_roles].groupby("quarter", sort=False, observed=True).market_value.sum()
     peak_idx = ai_value.values.argmax()
     trough_after = ai_value.values[peak_idx:].min()
+    peak = ai_value.values[peak_idx]
     share = system.ai_capex_share_gdp.iloc[1:] if len(system) > 1 else system.ai_capex_share_gdp
     out = {
         "quarters": int(len(system) - 1),
@@ -82,8 +83,8 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "systemic_event": bool(len(defaulted) >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
         "total_losses": round(total_losses, 3),
         "lost_backlog": round(lost_backlog, 3),
-        "losses_by_holder": {k: round(float(v), 3) for k, v in losses.groupby("holder").amount.sum().items()} if len(losses) else {},
-        "losses_by_channel": {k: round(float(v), 3) for k, v in losses.groupby("channel").amount.sum().items()} if len(losses) else {},
+        "losses_by_holder": _sum_by(losses, "holder"),
+        "losses_by_channel": _sum_by(losses, "channel"),
         "defaults_by_channel": (
             {k: int(v) for k, v in cascade.drop_duplicates(["quarter", "entity"]).groupby("channel").size().items()}
             if len(cascade) else {}),
@@ -92,10 +93,15 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "peak_openai_partner_debt": round(float(system.openai_partner_debt.max()), 3),
         "ai_capex_share_gdp_peak": round(float(share.max()), 5),
         "ai_capex_share_gdp_trough": round(float(share.min()), 5),
-        "ai_market_value_peak_to_trough": round(float(1 - trough_after / ai_value.values[peak_idx]) if ai_value.values[peak_idx] > 0 else 0.0, 5),
+        "ai_market_value_peak_to_trough": round(float(1 - trough_after / peak) if peak > 0 else 0.0, 5),
         "labs": {lab: lab_figures(balance_sheets, lab, opening) for lab in labs},
     }
     return _clean(out)
+
+
+def _sum_by(losses: pd.DataFrame, column: str) -> dict[str, float]:
+    """Losses summed by holder or channel, rounded for the summary."""
+    return {k: round(float(v), 3) for k, v in losses.groupby(column).amount.sum().items()} if len(losses) else {}
 
 
 def _clean(value):

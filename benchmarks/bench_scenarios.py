@@ -35,7 +35,8 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
             if seed == 0:
                 defaults = m.defaults
-        print(f"{path.stem:<22}{statistics.median(times) * 1e3:>10.1f}{min(times) * 1e3:>9.1f}{max(times) * 1e3:>9.1f}  {defaults}")
+        ms = [statistics.median(times) * 1e3, min(times) * 1e3, max(times) * 1e3]
+        print(f"{path.stem:<22}{ms[0]:>10.1f}{ms[1]:>9.1f}{ms[2]:>9.1f}  {defaults}")
 
 
 if __name__ == "__main__":

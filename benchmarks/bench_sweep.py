@@ -266,7 +266,8 @@ def main() -> None:
     if unknown:
         p.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     print(f"machine: {psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GB; baseline {BASELINE}")
-    print("load average before: %.2f %.2f %.2f (other work on the machine slows every figure below)" % psutil.getloadavg())
+    load = " ".join(f"{x:.2f}" for x in psutil.getloadavg())
+    print(f"load average before: {load} (other work on the machine slows every figure below)")
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         tmp = Path(tmp)
         if "calibrate" in chosen:
@@ -279,7 +280,7 @@ def main() -> None:
             dask_overhead(args.runs, args.repeat, tmp)
         if "mc" in chosen:
             big_monte_carlo(args.mc_runs, tmp)
-    print("\nload average after: %.2f %.2f %.2f" % psutil.getloadavg())
+    print("\nload average after: " + " ".join(f"{x:.2f}" for x in psutil.getloadavg()))
 
 
 if __name__ == "__main__":

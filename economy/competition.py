@@ -39,7 +39,9 @@ class Competition:
         self.base_reach = dict(opening_shares)
         self.capability = dict.fromkeys(opening_shares, 1.0)
 
-    def advance(self, compute_gw: dict[int, float], reach_multiplier: dict[int, float], price: dict[int, float]) -> dict[int, float]:
+    def advance(
+        self, compute_gw: dict[int, float], reach_multiplier: dict[int, float], price: dict[int, float]
+    ) -> dict[int, float]:
         """Move capability and shares one quarter.
 
         Args:
@@ -55,7 +57,7 @@ class Competition:
         total_compute = sum(compute_gw.get(k, 0.0) for k in labs)
         modelled_share = sum(self.shares[k] for k in labs)
         shocks = self.rng.standard_normal(len(self.shares))  # one draw per business, every quarter
-        for (k, share), eps in zip(sorted(self.shares.items()), shocks):
+        for (k, share), eps in zip(sorted(self.shares.items()), shocks, strict=True):
             if k == OTHERS or total_compute <= 0 or share <= 0:
                 intensity = 1.0
             else:

@@ -125,7 +125,8 @@ class DefaultResolver:
                 source = m.fire_sellers[0] if m.fire_sellers else ""
                 m.note_channel(borrower.holder, Channel.COLLATERAL, min(cure, max(0.0, full - value) * loan.max_ltv), source)
             if borrower.cash() >= cure:
-                self.led.transfer(borrower.holder, loan.from_party, cure, Account.DEBT, Account.LOANS_HELD, f"{loan.id}: covenant cure")
+                self.led.transfer(borrower.holder, loan.from_party, cure, Account.DEBT, Account.LOANS_HELD,
+                                  f"{loan.id}: covenant cure")
                 loan.principal -= cure
                 m.event("covenant_cure", borrower, m.by_holder.get(loan.from_party), cure,
                         f"{borrower.spec.name} pays down ${cure:.1f}B of {loan.id} to restore its loan-to-value covenant")
@@ -304,7 +305,8 @@ class DefaultResolver:
             take = min(1.0, (up_to - sold) / value)
             amount = value * take
             led.post(((m.external, Account.OTHER_ASSETS, amount), (m.external, Account.CASH, -amount),
-                      (co.holder, Account.CASH, amount), (co.holder, Account.STAKES, -amount)), f"{co.entity}: stake in {issuer.entity} sold")
+                      (co.holder, Account.CASH, amount), (co.holder, Account.STAKES, -amount)),
+                     f"{co.entity}: stake in {issuer.entity} sold")
             s.fraction *= 1 - take
             if s.fraction <= 1e-12:
                 s.close(State.TERMINATED, self.q)
@@ -313,7 +315,8 @@ class DefaultResolver:
         if sold < up_to and other > 0:
             amount = min(other, up_to - sold)
             led.post(((m.external, Account.OTHER_ASSETS, amount), (m.external, Account.CASH, -amount),
-                      (co.holder, Account.CASH, amount), (co.holder, Account.OTHER_ASSETS, -amount)), f"{co.entity}: holdings sold")
+                      (co.holder, Account.CASH, amount), (co.holder, Account.OTHER_ASSETS, -amount)),
+                     f"{co.entity}: holdings sold")
             sold += amount
         return sold
 
@@ -364,7 +367,8 @@ class DefaultResolver:
                                              "kind": "loan", "channel": channel.value, "amount": amount})
                     m.note_channel(loan.from_party, Channel.PAYMENT, loss - by_collateral, co.entity)
                 else:  # the payment channel is off: the lender is made whole from outside
-                    led.transfer(m.external, loan.from_party, loss, Account.OPEX, Account.LOANS_HELD, f"{loan.id}: made good from outside")
+                    led.transfer(m.external, loan.from_party, loss, Account.OPEX, Account.LOANS_HELD,
+                                 f"{loan.id}: made good from outside")
             loan.principal = 0.0
             loan.close(State.DEFAULTED, self.q)
         self._write_off_assumed_dues(co)
@@ -400,7 +404,8 @@ class DefaultResolver:
             covered += pay
             if guarantor.role == "government":
                 m.fiscal_cost += pay
-            m.event("guarantee_called", guarantor, co, pay, f"{guarantor.spec.name} pays ${pay:.1f}B under its guarantee of {loan.id}")
+            m.event("guarantee_called", guarantor, co, pay,
+                    f"{guarantor.spec.name} pays ${pay:.1f}B under its guarantee of {loan.id}")
         return covered
 
     def _terminate_contracts(self, co: Company) -> None:
@@ -415,7 +420,8 @@ class DefaultResolver:
                 if c.from_party == co.holder and not self.on.demand:
                     c.from_party = m.external  # another buyer steps in at the contract's terms
                     m.event("contract_assumed", m.by_holder.get(other), co, lost,
-                            f"{c.id} is taken over by outside buyers: {m.name_of(led.names[other])} keeps ${lost:.1f}B of backlog")
+                            f"{c.id} is taken over by outside buyers: "
+                            f"{m.name_of(led.names[other])} keeps ${lost:.1f}B of backlog")
                     continue
                 if lost > 0 and other in m.by_holder:
                     if c.from_party == co.holder:

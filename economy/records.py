@@ -39,7 +39,8 @@ BALANCE_SHEET_COLUMNS = (
        "credit_spread_bp"]
 )
 CONTRACT_FLOW_COLUMNS = ["quarter", "contract_id", "kind", "payer", "payee", "due", "paid"]
-CONTRACT_COLUMNS = ["contract_id", "kind", "from_party", "to_party", "amount", "start", "end", "state", "ended", "tied_to", "source"]
+CONTRACT_COLUMNS = ["contract_id", "kind", "from_party", "to_party", "amount", "start", "end", "state", "ended", "tied_to",
+                    "source"]
 EVENT_COLUMNS = ["quarter", "kind", "entity", "counterparty", "amount", "channel", "text"]
 CASCADE_COLUMNS = ["quarter", "round", "entity", "caused_by", "channel", "amount"]
 LOSS_COLUMNS = ["quarter", "holder", "source", "kind", "channel", "amount"]
@@ -92,7 +93,8 @@ class Recorder:
             st = m._statements[h]
             f = {name: st[acct] for name, acct in FLOW_COLUMNS.items()}
             income = st[Account.REVENUE] + st[Account.OTHER_INCOME]
-            costs = sum(st[a] for a in (Account.COMPUTE_COST, Account.OPEX, Account.INTEREST_EXPENSE, Account.DEPRECIATION, Account.LOSSES))
+            costs = sum(st[a] for a in (Account.COMPUTE_COST, Account.OPEX, Account.INTEREST_EXPENSE, Account.DEPRECIATION,
+                                        Account.LOSSES))
             flows[h] = (f, income - costs)
         self._record(flows)
 
@@ -142,7 +144,8 @@ class Recorder:
         mk = m.world.market
         partner = m.partner_debt
         openai = m.index.get("openai")
-        partner_openai = sum(l.principal for l in m.book.of_kind(Loan) if l.state in LIVE and l.tied_to == openai and openai is not None)
+        partner_openai = sum(loan.principal for loan in m.book.of_kind(Loan)
+                             if loan.state in LIVE and loan.tied_to == openai and openai is not None)
         gdp_q = m.config.world.macro.gdp_annual / 4.0 * (1 + m.config.world.macro.gdp_growth_annual) ** (m.quarter / 4.0)
         self.system_rows.append({
             "quarter": label, "ai_demand": mk.demand_annual, "demand_regime": mk.regime, "gpu_price_index": mk.price_index,
@@ -161,8 +164,10 @@ class Recorder:
         rows = []
         for c in m.book.contracts:
             rows.append({
-                "contract_id": c.id, "kind": c.kind, "from_party": m.ledger.names[c.from_party], "to_party": m.ledger.names[c.to_party],
-                "amount": c.amount if c.kind != "warrant" else getattr(c, "shares", 0.0), "start": quarter_label(c.start, m.origin) if c.start is not None else "",
+                "contract_id": c.id, "kind": c.kind,
+                "from_party": m.ledger.names[c.from_party], "to_party": m.ledger.names[c.to_party],
+                "amount": c.amount if c.kind != "warrant" else getattr(c, "shares", 0.0),
+                "start": quarter_label(c.start, m.origin) if c.start is not None else "",
                 "end": quarter_label(c.end, m.origin) if c.end is not None else "", "state": c.state.value,
                 "ended": quarter_label(c.ended, m.origin) if c.ended is not None else "",
                 "tied_to": m.ledger.names[c.tied_to] if c.tied_to is not None else "", "source": c.source,

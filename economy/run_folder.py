@@ -180,7 +180,8 @@ def _earlier_run(folder: Path) -> frozenset[str]:
 
 def _is_inside(folder: Path, rel: str) -> bool:
     """A marker's entry names a file inside the folder (a doctored marker cannot point elsewhere)."""
-    return not Path(rel).is_absolute() and ".." not in Path(rel).parts and (folder / rel).resolve().is_relative_to(folder.resolve())
+    path = Path(rel)
+    return not path.is_absolute() and ".." not in path.parts and (folder / path).resolve().is_relative_to(folder.resolve())
 
 
 def _is_sweep(folder: Path, writing_started: bool) -> bool:

@@ -83,7 +83,7 @@ def settle(
             paid_list, rounds = paid.tolist(), result.rounds
     shortfall: dict[int, float] = {}
     gaps: list[Obligation] = []
-    for ob, p in zip(live, paid_list):
+    for ob, p in zip(live, paid_list, strict=True):
         ob.paid = min(ob.amount, p)
         gap = ob.amount - ob.paid
         if gap > 1e-9 * max(1.0, ob.amount):

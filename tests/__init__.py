@@ -1,0 +1,1 @@
+"""The test suite (pytest): run from the project root with `make test`."""

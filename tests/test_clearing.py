@@ -335,7 +335,7 @@ def _lp_greatest(nominal: np.ndarray, cash: np.ndarray) -> np.ndarray:
         c=-np.ones(n),
         A_ub=np.eye(n) - pi.T,
         b_ub=cash,
-        bounds=list(zip(np.zeros(n), pbar)),
+        bounds=list(zip(np.zeros(n), pbar, strict=True)),
         method="highs",
     )
     assert lp.status == 0, lp.message
@@ -381,7 +381,7 @@ def test_solver_paths_agree(monkeypatch: pytest.MonkeyPatch, dense_max: int, che
     reference = [clear(nom, cash, alpha=a, beta=b) for (nom, cash), a, b in cases]
     monkeypatch.setattr(clearing, "_DENSE_MAX", dense_max)
     monkeypatch.setattr(clearing, "_CHEAP_STEPS_BEFORE_SOLVE", cheap_steps)
-    for ((nom, cash), a, b), ref in zip(cases, reference):
+    for ((nom, cash), a, b), ref in zip(cases, reference, strict=True):
         res = clear(nom, cash, alpha=a, beta=b)
         np.testing.assert_array_equal(res.defaulted, ref.defaulted)
         np.testing.assert_allclose(res.payments, ref.payments, rtol=0, atol=1e-8 * _scale(nom, cash))
