@@ -19,7 +19,8 @@ import numpy as np
 from agents import ROLE_CLASSES, Company, Status
 from agents.base import annual_growth
 from agents.builder import StartBuild
-from agents.chipmaker import ChipMaker, release_tranche
+from agents.chipmaker import ChipMaker, TrancheDue, choose_tranches
+from agents.decisions import ReleaseTranche
 from agents.lab import (
     Cancel,
     CutCosts,
@@ -554,12 +555,11 @@ class AIFinanceModel(mesa.Model):
         """Investors decide tranche by tranche on their commitments (MODEL.md section 6, chipmaker).
 
         Every investor decides from the frozen views, with its means (cash and margin room)
-        as they stand at the start of the phase. An investor with several tranches due takes
-        the binding ones first, then the healthiest investee first (ties by contract id), so
-        the order of the contract list cannot change which are released.
+        as they stand at the start of the phase, by :func:`agents.chipmaker.choose_tranches`;
+        the releases are then paid, after a margin loan for what its cash does not cover.
         """
         q = self.quarter
-        due: dict[int, list[tuple[InvestmentCommitment, float, float]]] = {}
+        due: dict[int, list[TrancheDue]] = {}
         for c in self.book.of_kind(InvestmentCommitment):
             investor, investee = self.by_holder[c.from_party], self.by_holder[c.to_party]
             if not (investor.alive and investee.alive and c.live(q)):
@@ -569,31 +569,31 @@ class AIFinanceModel(mesa.Model):
             lab_raising = lab is not None and views[investee.holder].runway_q < lab.min_runway_quarters
             amount = c.due_tranche(delivered, q, lab_raising)
             if amount > 0:
-                due.setdefault(investor.holder, []).append((c, amount, self.health(investee, views[investee.holder])))
-        releases: list[tuple[InvestmentCommitment, float]] = []
+                health = self.health(investee, views[investee.holder])
+                due.setdefault(investor.holder, []).append(TrancheDue(c.id, amount, c.binding, health, c.health_threshold))
+        # all investors decide before any money moves: a tranche paid to an investor cannot widen its margin room
+        decided = {}
         for holder, tranches in due.items():
             investor = self.by_holder[holder]
             own_min = investor.spec.investor.min_cash if investor.spec.investor else 0.0
             # an investor can add what a margin loan on its holdings would lend (MODEL.md section 6)
             room = self.margin_room(investor) if investor.spec.investor else 0.0
-            means = views[holder].cash + room
-            for c, amount, health in sorted(tranches, key=lambda t: (not t[0].binding, -t[2], t[0].id)):
-                if c.binding or release_tranche(health, c.health_threshold, means, amount, own_min):
-                    releases.append((c, amount))
-                    means -= amount
+            decided[holder] = (own_min, room, choose_tranches(tranches, views[holder].cash + room, own_min))
+        for holder, (own_min, room, decisions) in decided.items():
+            investor = self.by_holder[holder]
+            released = math.fsum(d.amount for d in decisions if isinstance(d, ReleaseTranche))
+            if investor.spec.investor and released > views[holder].cash - own_min:
+                self._margin_borrow(investor, min(room, released - (views[holder].cash - own_min)))
+            for d in decisions:
+                c = self.book.by_id[d.contract_id]
+                if isinstance(d, ReleaseTranche):
+                    self._invest(c, d.amount)
                 else:
-                    investee = self.by_holder[c.to_party]
                     c.declined += 1
-                    self.event("tranche_declined", investor, investee, amount,
-                               f"{investor.spec.name} holds back a ${amount:.1f}B tranche for {investee.spec.name} "
-                               f"(health {health:.2f} < threshold {c.health_threshold:.2f} or own cash short)")
-            if investor.spec.investor:
-                released = math.fsum(a for c, a in releases if c.from_party == holder)
-                short = released - (views[holder].cash - own_min)
-                if short > 0:
-                    self._margin_borrow(investor, short)
-        for c, amount in releases:
-            self._invest(c, amount)
+                    investee = self.by_holder[c.to_party]
+                    self.event("tranche_declined", investor, investee, d.amount,
+                               f"{investor.spec.name} holds back a ${d.amount:.1f}B tranche for {investee.spec.name} "
+                               f"(health {d.health:.2f} < threshold {d.threshold:.2f} or own cash short)")
 
     def margin_room(self, investor: Company) -> float:
         """What an investor could still borrow against its holdings within its loan-to-value limit."""

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from agents.base import Status, View
 from agents.builder import build_budget, capacity_gap, spot_appetite
-from agents.chipmaker import release_tranche
+from agents.chipmaker import TrancheDue, choose_tranches, release_tranche
+from agents.decisions import HoldBackTranche, ReleaseTranche
 from agents.government import rescue_decision
 from agents.investor import margin_call
 from agents.lab import (
@@ -58,6 +59,33 @@ def test_tranche_needs_threshold_and_cash():
     assert release_tranche(0.6, 0.5, 100.0, 10.0, 50.0)
     assert not release_tranche(0.4, 0.5, 100.0, 10.0, 50.0)
     assert not release_tranche(0.6, 0.5, 55.0, 10.0, 50.0)
+
+
+def test_an_investor_short_of_means_funds_the_binding_tranche_then_the_healthiest():
+    """Hand case: 25 of means, a binding 10 and two discretionary 10s -> the binding one and the healthier investee."""
+    due = [TrancheDue("weak", 10.0, False, 0.6, 0.5), TrancheDue("strong", 10.0, False, 0.9, 0.5),
+           TrancheDue("owed", 10.0, True, 0.1, 0.5)]
+    assert choose_tranches(due, 25.0, 0.0) == [ReleaseTranche("owed", 10.0), ReleaseTranche("strong", 10.0),
+                                               HoldBackTranche("weak", 10.0, 0.6, 0.5)]
+
+
+tranches = st.lists(st.tuples(st.floats(0.1, 50.0), st.booleans(), st.floats(0.0, 1.0), st.floats(0.0, 1.0)),
+                    min_size=1, max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tranches, st.floats(0.0, 200.0), st.randoms(use_true_random=False))
+def test_which_tranches_are_released_does_not_depend_on_their_order(spec, means, rnd):
+    """Any permutation of the tranches due gives the same decisions, and discretionary releases never exceed the means."""
+    due = [TrancheDue(f"c{i}", amount, binding, health, threshold) for i, (amount, binding, health, threshold) in enumerate(spec)]
+    shuffled = list(due)
+    rnd.shuffle(shuffled)
+    decisions = choose_tranches(due, means, 0.0)
+    assert decisions == choose_tranches(shuffled, means, 0.0)
+    is_binding = {t.contract_id: t.binding for t in due}
+    optional = sum(d.amount for d in decisions if isinstance(d, ReleaseTranche) and not is_binding[d.contract_id])
+    binding = sum(t.amount for t in due if t.binding)
+    assert optional <= max(0.0, means - binding) + 1e-9
 
 
 @given(st.floats(0, 50), st.floats(0, 50), st.floats(0, 20), st.floats(0, 20))

@@ -1,0 +1,28 @@
+"""Decisions agents return, as frozen verb-noun records; the model executes them after every agent has decided.
+
+New decisions go here as the rules move out of the model (issue 8); the lab's and the
+builders' older decisions still live beside their rules in ``agents/lab.py`` and
+``agents/builder.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReleaseTranche:
+    """Pay a tranche of an investment commitment to the investee."""
+
+    contract_id: str
+    amount: float
+
+
+@dataclass(frozen=True)
+class HoldBackTranche:
+    """Decline a tranche the commitment made available: the investee's health or the investor's cash fell short."""
+
+    contract_id: str
+    amount: float
+    health: float
+    threshold: float
