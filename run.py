@@ -74,7 +74,8 @@ def print_summary(model, summary: dict) -> None:
     df = pd.DataFrame(model.recorder.balance_rows, columns=BALANCE_SHEET_COLUMNS)
     last = df[df.quarter == df.quarter.iloc[-1]]
     last = last[last.role != "external"]
-    cols = ["entity", "role", "status", "cash", "debt", "equity", "market_value", "revenue", "net_income", "capacity_gw", "backlog"]
+    cols = ["entity", "role", "status", "cash", "debt", "equity", "market_value", "revenue", "net_income", "capacity_gw",
+            "backlog"]
     print(f"\n{model.config.run.name}: {model.config.run.quarters} quarters from {model.origin}, seed {model.config.run.seed}")
     print(f"state after {df.quarter.iloc[-1]} ($B; revenue and net income for the quarter):")
     print(last[cols].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
