@@ -60,6 +60,8 @@ def check_target(out: Path, force: bool = False) -> Target:
     """
     if "\0" in str(out):
         raise OutputFolderError(f"--out {out!r}: a path cannot contain a NUL character")
+    if out.is_symlink():
+        out = out.resolve()  # the rules apply to the folder the link points to, which is where files would go
     _check_parent_writable(out)
     for folder in (out, *out.parents):
         if _is_sweep(folder, writing_started=folder == out):
@@ -70,17 +72,19 @@ def check_target(out: Path, force: bool = False) -> Target:
         return Target(out, "new")
     if not out.is_dir():
         raise OutputFolderError(f"{out}: exists and is not a folder; give a folder path with --out")
-    entries = _entries(out)
-    if not entries:
-        return Target(out, "empty")
     if (out / ".git").exists():
         raise OutputFolderError(f"{out}: holds a git work tree; a run never writes there, even with --force. "
                                 "Give another folder with --out")
     earlier = _earlier_run(out)
+    # look no further than needed: enough to see every file of the earlier run and a few others (a home folder is large)
+    limit = len(earlier) + 1 + _SHOWN
+    entries = _entries(out, limit)
+    if not entries:
+        return Target(out, "empty")
     foreign = sorted(e for e in entries if e not in earlier and e != MARKER)
     if not foreign:
         return Target(out, "run", earlier)
-    listed = ", ".join(foreign[:_SHOWN]) + (f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else "")
+    listed = ", ".join(foreign[:_SHOWN]) + (" and more" if len(foreign) > _SHOWN or len(entries) > limit else "")
     what = "an earlier run with files added to it" if earlier else "files this program did not write"
     if not force:
         raise OutputFolderError(
@@ -152,10 +156,15 @@ def _install(tmp: Path, target: Target, files: list[str]) -> None:
             os.replace(tmp / f, out / f)
 
 
-def _entries(folder: Path) -> set[str]:
-    """Every file and symbolic link under ``folder``, as relative paths (folders themselves are not entries)."""
-    found = set()
+def _entries(folder: Path, limit: int | None = None) -> set[str]:
+    """Files and symbolic links under ``folder``, as relative paths (folders themselves are not entries).
+
+    With ``limit``, the walk stops once more than ``limit`` entries are found.
+    """
+    found: set[str] = set()
     for root, dirs, names in os.walk(folder):
+        if limit is not None and len(found) > limit:
+            break
         rel = Path(root).relative_to(folder)
         found.update(str(rel / n) if str(rel) != "." else n for n in names)
         for d in list(dirs):  # a link to a folder is an entry, not a place to walk into

@@ -221,3 +221,24 @@ def test_the_real_results_are_listed_in_the_marker(tmp_path):
     on_disk = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != MARKER)
     assert marker["files"] == on_disk
     assert "summary.json" in on_disk and any(f.startswith("figures/") for f in on_disk)
+
+
+def test_a_link_to_an_earlier_run_replaces_the_run_it_points_to(fast, tmp_path):
+    """``--out link`` where the link points at an earlier run: the run there is replaced and the link still points to it."""
+    real = tmp_path / "real"
+    assert _go("--out", str(real)) == 0
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    assert run.main(["run", str(TINY), "--quarters", "3", "--out", str(link)]) == 0
+    assert link.is_symlink() and (link / "balance_sheets.csv").read_text() == "quarters,3\n"
+    assert sorted(os.listdir(tmp_path)) == ["link", "real"]
+
+
+def test_a_large_folder_is_refused_after_a_look_at_a_few_files(fast, tmp_path, capsys):
+    """A folder with many files of one's own (a home folder, say) is refused naming five of them and 'more'."""
+    for i in range(50):
+        (tmp_path / f"file{i:02d}.txt").write_text("mine")
+    assert _go("--out", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert err.count("file") >= 5 and "and more" in err
+    assert len(os.listdir(tmp_path)) == 50
