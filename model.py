@@ -33,6 +33,7 @@ from agents.lab import (
     round_take_up,
 )
 from agents.lender import CreditConditions, credit_leverage, lending_decision
+from economy.actions import draw, open_loan
 from economy.capacity import Build, Vintage
 from economy.channels import Channel, ChannelLog
 from economy.competition import OTHERS, Competition, CompetitionParams
@@ -610,8 +611,7 @@ class AIFinanceModel(mesa.Model):
         loan = Loan(id=f"margin-{investor.entity}-{self.label}", kind="loan", from_party=lender.holder, to_party=investor.holder,
                     amount=amount, start=self.quarter, end=self.quarter + 8, instrument="margin_loan", principal=amount,
                     spread_bp=lender.spec.lender.base_spread_bp, collateral="all_assets", source="drawn in the run")
-        self.book.add(loan)
-        self.ledger.transfer(lender.holder, investor.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{loan.id}: drawn")
+        open_loan(self.ledger, self.book, loan)
         self.event("margin_loan", lender, investor, amount,
                    f"{lender.spec.name} lends {investor.spec.name} ${amount:.1f}B against its holdings")
 
@@ -988,9 +988,7 @@ class AIFinanceModel(mesa.Model):
                         collateral="hardware" if co.role == "neocloud" else "none", source="drawn in the run")
             self.book.add(loan)
         loan.spread_bp = (loan.spread_bp * loan.principal + spread * amount) / (loan.principal + amount)
-        loan.principal += amount
-        loan.amount += amount
-        self.ledger.transfer(lender.holder, co.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{loan.id}: drawn")
+        draw(self.ledger, loan, amount)
         rationed = ""
         if amount < request.amount - 1e-9:
             rationed = f" (of ${request.amount:.1f}B asked: its lending this quarter is rationed pro rata)"
@@ -1002,8 +1000,7 @@ class AIFinanceModel(mesa.Model):
         bond = Loan(id=f"UST-{self.quarter:03d}-{len(self.book.contracts)}", kind="loan", from_party=self.external,
                     to_party=gov.holder, amount=amount, start=self.quarter, end=self.quarter + 40, instrument="bond",
                     principal=amount, fixed_rate_annual=self.market.policy_rate_annual + 0.005)
-        self.book.add(bond)
-        self.ledger.transfer(self.external, gov.holder, amount, Account.LOANS_HELD, Account.DEBT, f"{bond.id}: Treasury issue")
+        open_loan(self.ledger, self.book, bond, "Treasury issue")
 
     def backlog(self, seller: int) -> float:
         """Value still to be delivered under a seller's compute contracts, from next quarter on (memoised per phase)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from agents.base import Company, Status
 from agents.government import rescue_decision
 from agents.investor import margin_call
+from economy.actions import extinguish_in_default, pay_for_borrower, repay
 from economy.channels import Channel
 from economy.contracts import (
     LIVE,
@@ -125,9 +126,7 @@ class DefaultResolver:
                 source = m.fire_sellers[0] if m.fire_sellers else ""
                 m.note_channel(borrower.holder, Channel.COLLATERAL, min(cure, max(0.0, full - value) * loan.max_ltv), source)
             if borrower.cash() >= cure:
-                self.led.transfer(borrower.holder, loan.from_party, cure, Account.DEBT, Account.LOANS_HELD,
-                                  f"{loan.id}: covenant cure")
-                loan.principal -= cure
+                repay(self.led, loan, cure, "covenant cure")
                 m.event("covenant_cure", borrower, m.by_holder.get(loan.from_party), cure,
                         f"{borrower.spec.name} pays down ${cure:.1f}B of {loan.id} to restore its loan-to-value covenant")
                 continue
@@ -166,8 +165,7 @@ class DefaultResolver:
                 self.sell_assets(co, need - co.cash())
             pay = min(co.cash(), need)
             if pay > 0:
-                self.led.transfer(co.holder, loan.from_party, pay, Account.DEBT, Account.LOANS_HELD, f"{loan.id}: margin call")
-                loan.principal -= pay
+                repay(self.led, loan, pay, "margin call")
             m.event("margin_call", co, m.by_holder.get(loan.from_party), call,
                     f"{co.spec.name} meets a ${call:.1f}B margin call, repaying ${pay:.1f}B")
             if loan.principal > limit * self.collateral_value(co, loan) + 1e-6:
@@ -282,8 +280,7 @@ class DefaultResolver:
         for loan in secured:
             share = loan.principal / owed
             part = min(loan.principal, proceeds * share)
-            led.transfer(co.holder, loan.from_party, part, Account.DEBT, Account.LOANS_HELD, f"{loan.id}: collateral proceeds")
-            loan.principal -= part
+            repay(led, loan, part, "collateral proceeds")
             if value > proceeds:  # what the thin market took off this lender's recovery
                 self.discount[loan.id] = (value - proceeds) * share
                 m.note_channel(loan.from_party, Channel.COLLATERAL, self.discount[loan.id], co.entity)
@@ -340,8 +337,7 @@ class DefaultResolver:
             if pay <= 0:
                 continue
             if isinstance(claim, Loan):
-                led.transfer(co.holder, creditor, pay, Account.DEBT, Account.LOANS_HELD, f"{claim.id}: recovery")
-                claim.principal -= pay
+                repay(led, claim, pay, "recovery")
             else:
                 led.transfer(co.holder, creditor, pay, claim.payer_debit, claim.payee_credit, "recovery of unpaid dues")
                 claim.paid += pay
@@ -352,25 +348,18 @@ class DefaultResolver:
         for loan in m.book.of_kind(Loan):
             if loan.to_party != co.holder or not loan.live(self.q):
                 continue
-            loss = loan.principal
-            if loss > 0:
-                loss -= self._call_guarantees(co, loan, loss)
-            if loss > 0:
-                led.move(co.holder, Account.DEBT, Account.OTHER_INCOME, loss, f"{loan.id}: extinguished in default")
-                if self.on.payment:
-                    led.move(loan.from_party, Account.LOSSES, Account.LOANS_HELD, loss, f"{loan.id}: written off")
-                    # the part the fire sale took off the recovery was carried by the collateral channel
-                    by_collateral = min(loss, self.discount.get(loan.id, 0.0))
-                    for channel, amount in ((Channel.COLLATERAL, by_collateral), (Channel.PAYMENT, loss - by_collateral)):
-                        if amount > 0:
-                            m.losses.append({"quarter": self.label, "holder": led.names[loan.from_party], "source": co.entity,
-                                             "kind": "loan", "channel": channel.value, "amount": amount})
-                    m.note_channel(loan.from_party, Channel.PAYMENT, loss - by_collateral, co.entity)
-                else:  # the payment channel is off: the lender is made whole from outside
-                    led.transfer(m.external, loan.from_party, loss, Account.OPEX, Account.LOANS_HELD,
-                                 f"{loan.id}: made good from outside")
-            loan.principal = 0.0
-            loan.close(State.DEFAULTED, self.q)
+            if loan.principal > 0:
+                self._call_guarantees(co, loan, loan.principal)
+            # the payment channel off: the lender is made whole from outside
+            loss = extinguish_in_default(led, loan, self.q, made_good_by=None if self.on.payment else m.external)
+            if loss > 0 and self.on.payment:
+                # the part the fire sale took off the recovery was carried by the collateral channel
+                by_collateral = min(loss, self.discount.get(loan.id, 0.0))
+                for channel, amount in ((Channel.COLLATERAL, by_collateral), (Channel.PAYMENT, loss - by_collateral)):
+                    if amount > 0:
+                        m.losses.append({"quarter": self.label, "holder": led.names[loan.from_party], "source": co.entity,
+                                         "kind": "loan", "channel": channel.value, "amount": amount})
+                m.note_channel(loan.from_party, Channel.PAYMENT, loss - by_collateral, co.entity)
         self._write_off_assumed_dues(co)
 
     def _write_off_assumed_dues(self, co: Company) -> None:
@@ -397,9 +386,7 @@ class DefaultResolver:
             pay = min(pay, guarantor.cash())
             if pay <= 0:
                 continue
-            led.transfer(g.from_party, loan.from_party, pay, Account.LOSSES, Account.LOANS_HELD, f"{g.id}: guarantee called")
-            led.move(co.holder, Account.DEBT, Account.OTHER_INCOME, pay, f"{loan.id}: debt assumed by guarantor")
-            loan.principal -= pay
+            pay_for_borrower(led, loan, g.from_party, pay, f"{g.id}: guarantee called")
             g.paid_out += pay
             covered += pay
             if guarantor.role == "government":

@@ -70,3 +70,36 @@ def test_the_import_parser_sees_imports_inside_functions(tmp_path):
     module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from model import X\n"
                       "def f():\n    import mesa.space\n    from . import sibling\n")
     assert _imports(module) == {"typing", "model", "mesa"}
+
+
+# Where a loan's principal may change: beside its posting (economy/actions.py) and in settlement (Loan.settled).
+PRINCIPAL_KEEPERS = {"economy/actions.py", "economy/contracts.py"}
+
+
+def _assigns_principal(path: Path) -> list[int]:
+    """Lines of ``path`` that assign to an attribute called ``principal`` (``x.principal = ...``, ``+=``, ``-=``)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        lines += [node.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "principal"]
+    return lines
+
+
+def _project_modules() -> list[Path]:
+    """The code of the project (not its tests): the top-level modules and every package."""
+    return sorted(ROOT.glob("*.py")) + [p for pkg in ("agents", "economy", "analysis", "classroom")
+                                        for p in sorted((ROOT / pkg).rglob("*.py"))]
+
+
+def test_a_loans_principal_changes_only_beside_its_posting():
+    """One book per quantity: outside settlement, principal is changed only by the actions that also post it."""
+    offenders = [f"{path.relative_to(ROOT)}:{line}" for path in _project_modules()
+                 if str(path.relative_to(ROOT)) not in PRINCIPAL_KEEPERS for line in _assigns_principal(path)]
+    assert not offenders, "principal changed without its posting (use economy.actions): " + ", ".join(offenders)
+
+
+def test_the_principal_check_sees_every_kind_of_assignment(tmp_path):
+    """Plain, augmented and chained assignments to .principal are all found; a read is not."""
+    module = tmp_path / "m.py"
+    module.write_text("loan.principal = 0\nloan.principal -= 1\na = b.principal = 2\nx = loan.principal\n")
+    assert _assigns_principal(module) == [1, 2, 3]
