@@ -376,9 +376,8 @@ class AIFinanceModel(mesa.Model):
             idle = max(0.0, free[co.holder] - spot)
             total += co.fleet.capacity_gw
             rented += co.fleet.capacity_gw - idle
-            for b in self.book.of_kind(Backstop):
-                if b.to_party == co.holder:
-                    b.idle_value = idle * rent
+            for b in self.book.of_kind_to(Backstop, co.holder):
+                b.idle_value = idle * rent
         self._rented_share = rented / total if total > 0 else 1.0
 
     @property
@@ -388,7 +387,7 @@ class AIFinanceModel(mesa.Model):
     def _operate_lab(self, co: Company, demand_q: float) -> None:
         led, q, p = self.ledger, self.quarter, co.spec.lab
         ext, h = self.external, co.holder
-        rented = sum(c.allocated_gw for c in self.book.of_kind(ComputeContract) if c.from_party == h and c.payment == "rental")
+        rented = sum(c.allocated_gw for c in self.book.of_kind_from(ComputeContract, h) if c.payment == "rental")
         # a cloud's own model business (Gemini) runs on the capacity it keeps for its own use
         own = min(co.fleet.capacity_gw, self.own_use(co, q)) if co.spec.builder else co.fleet.hardware_gw
         compute = own + rented
@@ -460,8 +459,8 @@ class AIFinanceModel(mesa.Model):
         """GW a lab will have in quarter ``q``: rentals scheduled then, and hardware it owns or is buying."""
         co = self.by_holder[lab]
         gw = co.fleet.hardware_gw - co.fleet.retiring_gw(self.quarter, q)
-        for c in self.book.of_kind(ComputeContract):
-            if c.from_party != lab or c.state not in LIVE:
+        for c in self.book.of_kind_from(ComputeContract, lab):
+            if c.state not in LIVE:
                 continue
             if c.payment == "rental":
                 gw += c.scheduled_gw(q)
@@ -471,8 +470,9 @@ class AIFinanceModel(mesa.Model):
 
     def not_started(self, buyer: int, q: int) -> list[tuple[str, float, bool]]:
         """A buyer's rentals that have not started: ``(id, remaining value, already renegotiated)``."""
-        return [(c.id, c.remaining_value(c.start), c.state is State.RENEGOTIATED) for c in self.book.of_kind(ComputeContract)
-                if c.from_party == buyer and c.payment == "rental" and c.state in LIVE and c.start > q]
+        return [(c.id, c.remaining_value(c.start), c.state is State.RENEGOTIATED)
+                for c in self.book.of_kind_from(ComputeContract, buyer)
+                if c.payment == "rental" and c.state in LIVE and c.start > q]
 
     def _sign_compute(self, d: SignCompute) -> None:
         """The lab contracts new compute from the cloud best able to finance it, if one will accept the lab."""
@@ -533,8 +533,8 @@ class AIFinanceModel(mesa.Model):
         """A buyer's binding compute dues this quarter, and its optional deliveries with their price."""
         due = 0.0
         options: list[tuple[str, float]] = []
-        for c in self.book.of_kind(ComputeContract):
-            if c.from_party != buyer or not c.live(q) or c.payment == "supply":
+        for c in self.book.of_kind_from(ComputeContract, buyer):
+            if not c.live(q) or c.payment == "supply":
                 continue  # a supply agreement is paid for by the builders, not the buyer
             if c.payment in ("rental", "lease"):
                 due += c.scheduled_gw(q) * c.price
@@ -642,15 +642,14 @@ class AIFinanceModel(mesa.Model):
         """New shares for ``amount`` at the issuer's current value: existing holders are diluted."""
         pre = max(issuer.market_value, 1e-9)
         post = pre + amount
-        for s in self.book.of_kind(EquityStake):
-            if s.to_party == issuer.holder:
-                s.fraction *= pre / post
+        for s in self.book.of_kind_to(EquityStake, issuer.holder):
+            s.fraction *= pre / post
         issuer.market_value = post
         if buyer is None:
             return
         new = amount / post
-        for s in self.book.of_kind(EquityStake):
-            if s.to_party == issuer.holder and s.from_party == buyer.holder:
+        for s in self.book.of_kind_to(EquityStake, issuer.holder):
+            if s.from_party == buyer.holder:
                 s.fraction += new
                 s.cost += amount
                 return
@@ -939,7 +938,7 @@ class AIFinanceModel(mesa.Model):
 
     def _buy_under_supply_agreements(self, co: Company, amount: float, gw: float, lab: int) -> float:
         """Route the GW built for a lab to its live supply agreements, pro rata to what each has left."""
-        deals = [c for c in self.book.of_kind(ComputeContract) if c.payment == "supply" and c.from_party == lab
+        deals = [c for c in self.book.of_kind_from(ComputeContract, lab) if c.payment == "supply"
                  and c.live(self.quarter) and c.gw - c.delivered_gw > 1e-9 and self.by_holder[c.to_party].alive
                  and self.by_holder[c.to_party] is not co]
         left = sum(c.gw - c.delivered_gw for c in deals)
@@ -1043,11 +1042,11 @@ class AIFinanceModel(mesa.Model):
         the government itself measures importance with a what-if run of the cascade.
         """
         exposure = self.ledger.balance(co.holder, Account.DEBT)
-        for c in self.book.of_kind(ComputeContract):
-            if c.from_party == co.holder and c.state in LIVE:
+        for c in self.book.of_kind_from(ComputeContract, co.holder):
+            if c.state in LIVE:
                 exposure += c.remaining_value(self.quarter + 1) * c.take_or_pay
-        return exposure + sum(s.fraction * co.market_value for s in self.book.of_kind(EquityStake)
-                              if s.to_party == co.holder and s.state in LIVE and s.from_party in self.by_holder)
+        return exposure + sum(s.fraction * co.market_value for s in self.book.of_kind_to(EquityStake, co.holder)
+                              if s.state in LIVE and s.from_party in self.by_holder)
 
     def quoted_spread_bp(self, co: Company) -> float:
         """The spread a company's lender would charge it now (0 for holders without a lender)."""
@@ -1077,8 +1076,8 @@ class AIFinanceModel(mesa.Model):
         """GW a holder must deliver and will receive in quarter ``q`` under its contracts, and the lab they serve most."""
         out = Commitments()
         by_lab: dict[int, float] = {}
-        for c in self.book.of_kind(ComputeContract):
-            if c.state not in LIVE or c.payment == "purchase" or holder not in (c.to_party, c.from_party):
+        for c in self.book.of_kind_involving(ComputeContract, holder):
+            if c.state not in LIVE or c.payment == "purchase":
                 continue
             gw = c.scheduled_gw(q)
             if c.to_party == holder:

@@ -9,6 +9,7 @@ This module imports neither Mesa nor decision code.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -371,17 +372,47 @@ class ContractBook:
     by_id: dict[str, Contract] = field(default_factory=dict)
     _by_class: dict[type, list[Contract]] = field(default_factory=dict)
     _compute_by_seller: dict[int, list[ComputeContract]] = field(default_factory=dict)
+    _by_party: dict[tuple[type, str, int], list[Contract]] = field(default_factory=dict)
+    _position: dict[str, int] = field(default_factory=dict)  # contract id -> its place in creation order (survives a copy)
 
     def add(self, contract: Contract) -> Contract:
         """Register a contract (ids are unique)."""
         if contract.id in self.by_id:
             raise ValueError(f"contract id {contract.id!r} already exists")
+        self._position[contract.id] = len(self.contracts)
         self.contracts.append(contract)
         self.by_id[contract.id] = contract
         self._by_class.setdefault(type(contract), []).append(contract)
+        self._by_party.setdefault((type(contract), "from", contract.from_party), []).append(contract)
+        self._by_party.setdefault((type(contract), "to", contract.to_party), []).append(contract)
         if isinstance(contract, ComputeContract):
             self._compute_by_seller.setdefault(contract.to_party, []).append(contract)
         return contract
+
+    def of_kind_from(self, cls: type, holder: int) -> list:
+        """Contracts of one class whose ``from_party`` is ``holder``, in creation order (a live list: do not modify it).
+
+        ``from_party`` is the buyer of compute, the lender of a loan, the holder of a stake,
+        the investor of a commitment (see each contract class).
+        """
+        return self._by_party.get((cls, "from", holder), [])
+
+    def of_kind_to(self, cls: type, holder: int) -> list:
+        """Contracts of one class whose ``to_party`` is ``holder`` (seller, borrower, issuer...), in creation order."""
+        return self._by_party.get((cls, "to", holder), [])
+
+    def of_kind_involving(self, cls: type, holder: int) -> list:
+        """Contracts of one class with ``holder`` on either side, in creation order (a new list)."""
+        both = self.of_kind_from(cls, holder) + [c for c in self.of_kind_to(cls, holder) if c.from_party != holder]
+        return sorted(both, key=lambda c: self._position[c.id])
+
+    def change_from_party(self, contract: Contract, holder: int) -> None:
+        """Hand a contract's ``from_party`` side to another holder (an outside buyer taking a contract over)."""
+        old = self._by_party[(type(contract), "from", contract.from_party)]
+        old.remove(contract)
+        contract.from_party = holder
+        new = self._by_party.setdefault((type(contract), "from", holder), [])
+        new.insert(bisect.bisect([self._position[c.id] for c in new], self._position[contract.id]), contract)
 
     def sold_by(self, seller: int) -> list[ComputeContract]:
         """Compute contracts where ``seller`` is the seller (a live list: do not modify it)."""

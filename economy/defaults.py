@@ -153,8 +153,8 @@ class DefaultResolver:
         m = self.m
         unmet = 0.0
         limit = co.spec.investor.max_loan_to_value if co.spec.investor else 0.5
-        for loan in m.book.of_kind(Loan):
-            if loan.to_party != co.holder or loan.instrument != "margin_loan" or not loan.live(self.q) or loan.principal <= 0:
+        for loan in m.book.of_kind_to(Loan, co.holder):
+            if loan.instrument != "margin_loan" or not loan.live(self.q) or loan.principal <= 0:
                 continue
             call = margin_call(loan.principal, self.collateral_value(co, loan), limit)
             if call <= 0:
@@ -233,8 +233,8 @@ class DefaultResolver:
     def _write_down_stakes(self, co: Company) -> None:
         """Holders of the failed firm's shares lose them (equity channel), unless that channel is off."""
         m = self.m
-        for s in m.book.of_kind(EquityStake):
-            if s.to_party == co.holder and s.state in LIVE and s.from_party in m.by_holder:
+        for s in m.book.of_kind_to(EquityStake, co.holder):
+            if s.state in LIVE and s.from_party in m.by_holder:
                 value = s.fraction * co.market_value
                 if self.on.equity:
                     m.note_channel(s.from_party, Channel.EQUITY, value, co.entity)
@@ -262,7 +262,7 @@ class DefaultResolver:
     def _seize_collateral(self, co: Company) -> None:
         """Secured lenders take the hardware and fire-sell it; proceeds go to them pro rata to their loans."""
         m, led = self.m, self.led
-        secured = [loan for loan in m.book.of_kind(Loan) if loan.to_party == co.holder and loan.live(self.q)
+        secured = [loan for loan in m.book.of_kind_to(Loan, co.holder) if loan.live(self.q)
                    and loan.principal > 0 and loan.collateral in ("hardware", "all_assets")]
         hw_book = co.fleet.hardware_book
         if not secured or hw_book <= 0:
@@ -292,8 +292,8 @@ class DefaultResolver:
         """Sell stakes at market value, then other holdings at book, to outside investors; return proceeds."""
         m, led = self.m, self.led
         sold = 0.0
-        for s in m.book.of_kind(EquityStake):
-            if s.from_party != co.holder or s.state not in LIVE or sold >= up_to:
+        for s in m.book.of_kind_from(EquityStake, co.holder):
+            if s.state not in LIVE or sold >= up_to:
                 continue
             issuer = m.by_holder[s.to_party]
             value = s.fraction * m.value_for_holders(issuer)
@@ -321,8 +321,8 @@ class DefaultResolver:
         """Whatever cash is left goes pro rata to lenders and to this quarter's unpaid creditors."""
         m, led = self.m, self.led
         claims: list[tuple[object, int, float]] = []
-        for loan in m.book.of_kind(Loan):
-            if loan.to_party == co.holder and loan.live(self.q) and loan.principal > 0:
+        for loan in m.book.of_kind_to(Loan, co.holder):
+            if loan.live(self.q) and loan.principal > 0:
                 claims.append((loan, loan.from_party, loan.principal))
         for ob in m.obligations:
             if ob.payer == co.holder and ob.paid < ob.amount - 1e-9 and not isinstance(ob.contract, Loan):
@@ -345,8 +345,8 @@ class DefaultResolver:
     def _write_off(self, co: Company) -> None:
         """What was not recovered is lost to lenders (payment channel), less what guarantors pay."""
         m, led = self.m, self.led
-        for loan in m.book.of_kind(Loan):
-            if loan.to_party != co.holder or not loan.live(self.q):
+        for loan in m.book.of_kind_to(Loan, co.holder):
+            if not loan.live(self.q):
                 continue
             if loan.principal > 0:
                 self._call_guarantees(co, loan, loan.principal)
@@ -405,7 +405,7 @@ class DefaultResolver:
             if isinstance(c, ComputeContract):
                 lost = c.remaining_value(self.q + 1)
                 if c.from_party == co.holder and not self.on.demand:
-                    c.from_party = m.external  # another buyer steps in at the contract's terms
+                    m.book.change_from_party(c, m.external)  # another buyer steps in at the contract's terms
                     m.event("contract_assumed", m.by_holder.get(other), co, lost,
                             f"{c.id} is taken over by outside buyers: "
                             f"{m.name_of(led.names[other])} keeps ${lost:.1f}B of backlog")

@@ -76,12 +76,12 @@ def test_the_import_parser_sees_imports_inside_functions(tmp_path):
 PRINCIPAL_KEEPERS = {"economy/actions.py", "economy/contracts.py"}
 
 
-def _assigns_principal(path: Path) -> list[int]:
-    """Lines of ``path`` that assign to an attribute called ``principal`` (``x.principal = ...``, ``+=``, ``-=``)."""
+def _assigns(path: Path, attr: str = "principal") -> list[int]:
+    """Lines of ``path`` that assign to an attribute called ``attr`` (``x.principal = ...``, ``+=``, ``-=``)."""
     lines = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
-        lines += [node.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "principal"]
+        lines += [node.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == attr]
     return lines
 
 
@@ -94,12 +94,19 @@ def _project_modules() -> list[Path]:
 def test_a_loans_principal_changes_only_beside_its_posting():
     """One book per quantity: outside settlement, principal is changed only by the actions that also post it."""
     offenders = [f"{path.relative_to(ROOT)}:{line}" for path in _project_modules()
-                 if str(path.relative_to(ROOT)) not in PRINCIPAL_KEEPERS for line in _assigns_principal(path)]
+                 if str(path.relative_to(ROOT)) not in PRINCIPAL_KEEPERS for line in _assigns(path)]
     assert not offenders, "principal changed without its posting (use economy.actions): " + ", ".join(offenders)
+
+
+def test_the_parties_of_a_contract_change_only_through_the_book():
+    """The book indexes contracts by party, so a side changes hands only through ContractBook.change_from_party."""
+    offenders = [f"{path.relative_to(ROOT)}:{line}" for path in _project_modules() if path != ROOT / "economy" / "contracts.py"
+                 for attr in ("from_party", "to_party") for line in _assigns(path, attr)]
+    assert not offenders, "a contract's party set outside the book (use ContractBook.change_from_party): " + ", ".join(offenders)
 
 
 def test_the_principal_check_sees_every_kind_of_assignment(tmp_path):
     """Plain, augmented and chained assignments to .principal are all found; a read is not."""
     module = tmp_path / "m.py"
     module.write_text("loan.principal = 0\nloan.principal -= 1\na = b.principal = 2\nx = loan.principal\n")
-    assert _assigns_principal(module) == [1, 2, 3]
+    assert _assigns(module) == [1, 2, 3]
