@@ -8,6 +8,7 @@ Each firm's value is its own business plus the stakes it holds in others:
 from __future__ import annotations
 
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 
 
 def solve_values(own_business: np.ndarray, holdings: np.ndarray) -> np.ndarray:
@@ -24,5 +25,15 @@ def solve_values(own_business: np.ndarray, holdings: np.ndarray) -> np.ndarray:
         >>> solve_values(np.array([10.0, 20.0]), np.array([[0.0, 0.5], [0.0, 0.0]]))
         array([20., 20.])
     """
-    n = own_business.shape[0]
-    return np.linalg.solve(np.eye(n) - holdings, own_business)
+    # Firms value each other only within a group linked by holdings, so each group is solved on its own and a
+    # firm outside every group is worth its own business. A web of hundreds of firms is then a few small
+    # systems instead of one large, mostly-identity one, which multithreaded BLAS makes slow on a busy machine.
+    values = np.array(own_business, dtype=float)
+    linked = holdings != 0
+    _count, group = connected_components(linked | linked.T, directed=False)
+    involved = linked.any(axis=0) | linked.any(axis=1)
+    for g in np.unique(group[involved]):
+        members = np.flatnonzero(group == g)
+        block = holdings[np.ix_(members, members)]
+        values[members] = np.linalg.solve(np.eye(members.size) - block, values[members])
+    return values
