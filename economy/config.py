@@ -7,28 +7,52 @@ path and what would be valid, as a :class:`ConfigError`; nothing is half-loaded.
 
 A config may start with ``base: other.yaml``: it is then an override of that file.
 Mappings merge key by key; lists of companies or contracts merge by ``id`` (an entry
-with ``remove: true`` drops that id); any other list replaces the base's list.
+with ``remove: true`` drops that id); any other list, and an empty list, replaces the
+base's list (``contracts: []`` leaves no contracts).
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import re
+import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
-from economy.units import quarter_index, quarter_label
+from economy import yaml_input
+from economy.units import MONEY_ABS_TOL, quarter_index, quarter_label
+
+MAX_AMOUNT = 1e9
+"""Largest amount ($B) or capacity (GW) a config may give: a million times world GDP.
+
+Bounded so that sums and products of configured amounts (balance sheets, valuations at a
+multiple, a run's cumulative flows) stay far inside the range of floating point."""
+
+MIN_MAGNITUDE = MONEY_ABS_TOL
+"""Smallest size of a number other than 0 (1e-9: one dollar in $B, the money tolerance).
+
+A positive number far below it (a subnormal like 1e-312) means nothing in any unit here,
+and dividing by it overflows: a lab whose revenue is 1e-312 would be valued at an infinite
+multiple. So a number is 0 or at least this in size."""
+
+FIRST_START, LAST_START = "1900Q1", "2200Q4"
+"""The range of ``run.start``. Quarter labels have four-digit years (``2026Q1``) in every
+table and file the program writes and reads; from a start in this range, every quarter
+a run can label (its 200 quarters at most, plus contracts signed in it that end up to
+~25 years later) keeps four digits."""
 
 QuarterLabel = Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$", description="a quarter label like 2026Q1")]
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-PositiveMoney = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Rate = Annotated[float, Field(gt=-1, lt=10, allow_inf_nan=False)]
+Money = Annotated[float, Field(ge=0, le=MAX_AMOUNT)]
+PositiveMoney = Annotated[float, Field(gt=0, le=MAX_AMOUNT)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Rate = Annotated[float, Field(gt=-1, lt=10)]
 EntityId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower-case id: letters, digits, _")]
 
 Role = Literal["lab", "chipmaker", "hyperscaler", "neocloud", "investor", "lender", "government"]
@@ -48,10 +72,96 @@ class ConfigError(Exception):
         super().__init__("\n".join(lines))
 
 
-class Strict(BaseModel):
-    """Base of all parameter objects: unknown keys rejected, values immutable."""
+def _start_in_range(label: str) -> str:
+    if not quarter_index(FIRST_START, label) <= 0 <= quarter_index(LAST_START, label):
+        raise ValueError(f"the run must start between {FIRST_START} and {LAST_START} (quarter labels keep four-digit years)")
+    return label
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+StartQuarter = Annotated[QuarterLabel, AfterValidator(_start_in_range)]
+
+FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+"""A name that becomes one output folder (``run.name``, a study's ``name``): 1-100
+letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit. That keeps it
+one plain folder on every system: no path separator, no ``..``, no NUL, never absolute
+or hidden."""
+
+
+def check_folder_name(name: str) -> str:
+    """Return ``name`` if it can be one output folder's name (:data:`FOLDER_NAME`).
+
+    Raises:
+        ValueError: Saying what is wrong with it and what would be valid.
+    """
+    if FOLDER_NAME.fullmatch(name):
+        return name
+    valid = "give one folder name: 1-100 letters, digits, _ . and -, starting with a letter or digit (e.g. my_scenario)"
+    if not name:
+        why = "the name is empty"
+    elif "\x00" in name:
+        why = "the name holds a NUL character"
+    elif "/" in name or "\\" in name:
+        why = "the name holds a path separator (it names one folder, not a path)"
+    elif name in (".", ".."):
+        why = f"{name!r} is not a folder name"
+    elif name.startswith("."):
+        why = "the name starts with '.' (hidden folders are the program's own)"
+    elif len(name) > 100:
+        why = f"the name is {len(name)} characters long"
+    else:
+        why = "the name holds characters other than letters, digits, _ . and -"
+    raise ValueError(f"{why}; {valid}")
+
+
+FolderName = Annotated[str, AfterValidator(check_folder_name)]
+
+
+class Strict(BaseModel):
+    """Base of all parameter objects: unknown keys rejected, values immutable, numbers finite and never booleans."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, data: Any) -> Any:
+        # pydantic takes true as 1 in a number field; in a config that is always a slip. A field
+        # validator cannot do this (pydantic forbids one on the contracts' `kind`), so a boolean is
+        # swapped for a marker that number validation refuses at the field's own path.
+        if not isinstance(data, dict):
+            return data
+        fields = _number_fields(cls)
+        slips = {key for key, value in data.items() if isinstance(value, bool) and key in fields}
+        return {k: _BooleanGiven(v) if k in slips else v for k, v in data.items()} if slips else data
+
+
+class _BooleanGiven:
+    """A boolean written where a number is expected; refused by number validation, shown as what was written."""
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"{str(self.value).lower()} (a boolean; write a number)"
+
+
+@functools.cache
+def _number_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The keys (names and aliases) of a model's fields that hold only numbers (int or float, maybe optional)."""
+    numbers = [(name, field) for name, field in model.model_fields.items() if _is_number_type(field.annotation)]
+    return frozenset([name for name, _f in numbers] + [f.alias for _n, f in numbers if f.alias])
+
+
+def _is_number_type(annotation: Any) -> bool:
+    leaves = _leaf_types(annotation)
+    return bool(leaves & {int, float}) and leaves <= {int, float, type(None)}
+
+
+def _leaf_types(annotation: Any) -> set[Any]:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _leaf_types(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        return set().union(*(_leaf_types(a) for a in typing.get_args(annotation)))
+    return {annotation}
 
 
 # ---------------------------------------------------------------------------- the world
@@ -100,7 +210,7 @@ class GpuMarket(Strict):
     contract_premium: Annotated[float, Field(gt=0, le=5)] = 1.25
     spot_demand_gw: Money = 0.0
     decline_annual: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    utilisation_elasticity: Annotated[float, Field(ge=0)] = 0.0
+    utilisation_elasticity: Annotated[float, Field(ge=0, le=10)] = 0.0
     price_memory: Share = 0.8
     fire_sale_depth: PositiveMoney = 50.0
 
@@ -190,7 +300,7 @@ class Reported(Strict):
     """Last reported quarter before the run (shown as the opening row)."""
 
     revenue_quarterly: Money = 0.0
-    net_income_quarterly: float = 0.0
+    net_income_quarterly: Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)] = 0.0
 
 
 class NonAi(Strict):
@@ -219,9 +329,9 @@ class LabParams(Strict):
     opex_revenue_share: Share = 0.0
     sbc_quarterly: Money = 0.0
     revenue_per_gw_quarter_max: PositiveMoney
-    min_runway_quarters: Annotated[float, Field(gt=0)] = 4.0
-    target_runway_quarters: Annotated[float, Field(gt=0)] = 8.0
-    valuation_multiple: Annotated[float, Field(gt=0)] = 25.0
+    min_runway_quarters: Annotated[float, Field(gt=0, le=100)] = 4.0
+    target_runway_quarters: Annotated[float, Field(gt=0, le=100)] = 8.0
+    valuation_multiple: Annotated[float, Field(gt=0, le=1000)] = 25.0
     plan_horizon_quarters: Annotated[int, Field(ge=1, le=40)] = 8
     compute_headroom: Annotated[float, Field(ge=0, le=5)] = 0.2
     min_utilisation: Share = 0.6
@@ -322,10 +432,18 @@ ROLE_SECTION: dict[str, str] = {
 }
 
 
+MIN_EXTERNAL_CASH = 1e5
+"""Least cash of the external sector ($100T, the order of world GDP).
+
+The external sector stands for the rest of the world economy and is meant to pay without
+limit; the model still checks that it never holds negative cash, so a small figure (a
+typo, or a sweep scaling it down) would stop a run on the books instead of at load."""
+
+
 class External(Strict):
     """The rest of the economy: households, enterprises, outside investors, suppliers."""
 
-    cash: PositiveMoney
+    cash: Annotated[float, Field(ge=MIN_EXTERNAL_CASH, le=MAX_AMOUNT)]
 
 
 # ---------------------------------------------------------------------------- contracts
@@ -510,8 +628,8 @@ CONTRACT_KINDS = (
 class Run(Strict):
     """The run: where it starts, how long, which seed."""
 
-    name: str = "baseline"
-    start: QuarterLabel = "2025Q4"
+    name: FolderName = "baseline"
+    start: StartQuarter = "2025Q4"
     quarters: Annotated[int, Field(ge=1, le=200)] = 32
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
@@ -629,7 +747,7 @@ def config_from_dict(raw: Any, source: str = "<config>") -> Config:
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(source, [_describe(e, raw) for e in err.errors()]) from None
+        raise ConfigError(source, [_describe(e, raw) for e in _root_causes(err.errors())]) from None
     problems = cross_check(cfg)
     if problems:
         raise ConfigError(source, problems)
@@ -637,15 +755,24 @@ def config_from_dict(raw: Any, source: str = "<config>") -> Config:
 
 
 def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> tuple[Any, str]:
-    """Parse a YAML file; return the data and the text, or raise ``error`` naming the file (and line)."""
+    """Read and parse a YAML file within the limits of :mod:`economy.yaml_input`.
+
+    Returns:
+        The data and the text.
+
+    Raises:
+        error: Naming the file, for a missing or unreadable file, a file that is not UTF-8
+            text, too large, too deeply nested, with duplicate keys or a YAML syntax error (with its line).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yaml_input.read_text(path)
+        return yaml_input.parse(text), text
     except FileNotFoundError:
         raise error(str(path), [("", "file not found")]) from None
+    except yaml_input.YamlInputError as err:
+        raise error(str(path), [("", str(err))]) from None
     except OSError as err:
-        raise error(str(path), [("", f"cannot read the file: {err.strerror}")]) from None
-    try:
-        return yaml.safe_load(text), text
+        raise error(str(path), [("", f"cannot read the file: {err.strerror or err}")]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -653,25 +780,51 @@ def read_yaml(path: Path, error: type[ConfigError] = ConfigError) -> tuple[Any, 
         raise error(str(path), [("", f"YAML syntax error at {where}{problem}")]) from None
 
 
-def _read_merged(path: Path, chain: tuple[Path, ...]) -> Any:
-    resolved = path.resolve()
-    if resolved in chain:
-        raise ConfigError(str(path), [("base", "configs include each other in a loop")])
-    raw, _text = read_yaml(path)
-    if not isinstance(raw, dict) or "base" not in raw:
-        return raw
-    base_name = raw.pop("base")
-    if not isinstance(base_name, str):
-        raise ConfigError(str(path), [("base", "must be the path of another config file (relative to this one)")])
-    base_path = path.parent / base_name
-    if not base_path.is_file():
-        raise ConfigError(str(path), [("base", f"{base_name!r} not found (looked for {base_path}); "
-                                               "give the path of another config file, relative to this one")])
-    base = _read_merged(base_path, chain + (resolved,))
-    try:
-        return merge(base, raw)
-    except _MergeError as err:
-        raise ConfigError(str(path), [(err.path, err.message)]) from None
+MAX_BASE_CHAIN = 20
+"""Most files in a chain of ``base:`` overrides (the shipped scenarios use at most 3)."""
+
+
+def _read_merged(path: Path, chain: tuple[Path, ...] = ()) -> Any:
+    """A config file merged onto its chain of ``base:`` files, read without recursion.
+
+    Args:
+        path: The file named by the user.
+        chain: Files already on the chain above it (resolved), for loop detection.
+
+    Raises:
+        ConfigError: Naming the file whose ``base:`` is wrong, for a missing base, a
+            loop, a chain longer than :data:`MAX_BASE_CHAIN` or a bad merge.
+    """
+    layers: list[tuple[Path, Any]] = []  # the named file first, its base next, ...
+    seen = list(chain)
+    while True:
+        resolved = path.resolve()
+        if resolved in seen:
+            raise ConfigError(str(path), [("base", "configs include each other in a loop")])
+        seen.append(resolved)
+        raw, _text = read_yaml(path)
+        if not isinstance(raw, dict) or "base" not in raw:
+            layers.append((path, raw))
+            break
+        base_name = raw.pop("base")
+        layers.append((path, raw))
+        if not isinstance(base_name, str):
+            raise ConfigError(str(path), [("base", "must be the path of another config file (relative to this one)")])
+        base_path = path.parent / base_name
+        if not base_path.exists():  # read_yaml explains a folder or a pipe
+            raise ConfigError(str(path), [("base", f"{base_name!r} not found (looked for {base_path}); "
+                                                   "give the path of another config file, relative to this one")])
+        if len(seen) >= MAX_BASE_CHAIN:
+            raise ConfigError(str(layers[0][0]), [("base", f"the chain of base: files is longer than {MAX_BASE_CHAIN} files, "
+                                                           f"the most allowed (it goes on at {path}); merge some of them")])
+        path = base_path
+    merged = layers[-1][1]
+    for file, raw in reversed(layers[:-1]):
+        try:
+            merged = merge(merged, raw)
+        except _MergeError as err:
+            raise ConfigError(str(file), [(err.path, err.message)]) from None
+    return merged
 
 
 class _MergeError(Exception):
@@ -688,6 +841,8 @@ def merge(base: Any, override: Any, where: str = "") -> Any:
             path = f"{where}.{key}" if where else str(key)
             out[key] = merge(out[key], value, path) if key in out else copy.deepcopy(value)
         return out
+    if isinstance(override, list) and not override:
+        return []  # an empty list replaces the base's list, even an id list: `contracts: []` leaves none
     if _is_id_list(base) and _is_id_list(override):
         out = [copy.deepcopy(item) for item in base]
         index = {item["id"]: i for i, item in enumerate(out)}
@@ -709,7 +864,16 @@ def merge(base: Any, override: Any, where: str = "") -> Any:
 
 
 def _is_id_list(value: Any) -> bool:
+    """A list whose items all have an ``id`` (companies, contracts); an empty base list counts as one."""
     return isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value)
+
+
+def _root_causes(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop a list's "too short" error when it is only the echo of its own items failing."""
+    def inside(outer: tuple, inner: tuple) -> bool:
+        return len(inner) > len(outer) and inner[: len(outer)] == outer
+    return [e for e in errors
+            if not (e["type"] == "too_short" and any(inside(e["loc"], o["loc"]) for o in errors))]
 
 
 def _describe(error: dict[str, Any], raw: Any) -> tuple[str, str]:
@@ -744,6 +908,8 @@ def _describe(error: dict[str, Any], raw: Any) -> tuple[str, str]:
     elif kind == "missing":
         msg = "required field is missing"
     elif "input" in error and kind != "missing":
+        if kind == "value_error":
+            msg = msg.removeprefix("Value error, ")  # our own validators' messages are whole sentences
         shown = repr(error["input"])
         msg = f"{msg}; got {shown[:80]}"
     return path, msg
@@ -882,6 +1048,166 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
     for issuer, total in stakes.items():
         if total > 1 + 1e-9:
             problems.append(("contracts", f"stakes in {issuer!r} add up to {total:.1%}; they cannot exceed 100%"))
+    problems += _check_resolution(cfg)
+    problems += _check_paths(cfg)
+    problems += _check_shares(cfg)
+    problems += _check_capacity(cfg)
+    problems += _check_amounts(cfg)
+    return problems
+
+
+SHARE_TOL = 1e-9
+"""Slack on shares that must add up to at most 1 (written shares are rounded decimals)."""
+
+
+def _check_resolution(node: Any, where: str = "", non_negative: bool = False) -> list[tuple[str, str]]:
+    """Numbers of fields that cannot be negative are 0 or at least :data:`MIN_MAGNITUDE`, found by walking the config.
+
+    Only those fields: they are the amounts, prices and shares the model divides by, while a
+    signed field (a growth rate, a margin) may sit at a float residue like 1e-17 of a sweep's
+    arithmetic near 0 harmlessly.
+    """
+    if isinstance(node, tuple):
+        return [p for i, item in enumerate(node) for p in _check_resolution(item, f"{where}[{i}]" + _id_tag(item), non_negative)]
+    if isinstance(node, dict):
+        return [p for key, item in node.items() for p in _check_resolution(item, f"{where}.{key}", non_negative)]
+    if not isinstance(node, BaseModel):
+        if non_negative and isinstance(node, float) and 0 < node < MIN_MAGNITUDE:
+            return [(where, f"{node!r} is closer to 0 than {MIN_MAGNITUDE:g}, the smallest size a number may have "
+                            f"(one dollar in $B); give at least {MIN_MAGNITUDE:g}, or 0 where 0 is allowed")]
+        return []
+    problems = []
+    for name, field in type(node).model_fields.items():
+        key = field.alias or name
+        problems += _check_resolution(getattr(node, name), f"{where}.{key}" if where else key, _bounded_below_by_0(field))
+    return problems
+
+
+def _bounded_below_by_0(field: Any) -> bool:
+    """Whether a field's declared lower bound (``ge`` or ``gt``) is 0 or more."""
+    bounds = list(field.metadata)
+    stack = [field.annotation]
+    while stack:  # bounds of an optional field sit inside Annotated[...] within the union
+        ann = stack.pop()
+        if typing.get_origin(ann) is typing.Annotated:
+            bounds += typing.get_args(ann)[1:]
+        stack += [a for a in typing.get_args(ann) if not isinstance(a, FieldInfo)]
+    for b in bounds:
+        for bound in [b, *getattr(b, "metadata", [])]:
+            low = getattr(bound, "ge", None)
+            low = getattr(bound, "gt", None) if low is None else low
+            if low is not None:
+                return low >= 0
+    return False
+
+
+def _id_tag(item: Any) -> str:
+    """``(id=...)`` after a list index for entries with an id, as the field paths of other messages show them."""
+    ident = getattr(item, "id", None)
+    return f"(id={ident})" if isinstance(ident, str) else ""
+
+
+def _check_paths(cfg: Config) -> list[tuple[str, str]]:
+    """Scenario step paths: dated in order, inside the run, and the rate path giving the rate at the start."""
+    start = cfg.run.start
+    rates = cfg.world.policy_rate
+    problems = _steps_in_order("world.policy_rate", [s.from_quarter for s in rates], cfg)
+    if quarter_index(rates[0].from_quarter, start) > 0:
+        problems.append(("world.policy_rate[0].from",
+                         f"the first step is from {rates[0].from_quarter}, after the run starts ({start}), so the rate "
+                         f"until then would be unknown; the path must give the rate at the start: date the first step "
+                         f"{start} or earlier (add {{from: {start}, rate_annual: ...}})"))
+    problems += _steps_in_order("world.demand.regime_path", [s.from_quarter for s in cfg.world.demand.regime_path], cfg)
+    for i, c in enumerate(cfg.companies):
+        if c.lab is not None:
+            problems += _steps_in_order(f"companies[{i}](id={c.id}).lab.reach_path",
+                                        [s.from_quarter for s in c.lab.reach_path], cfg)
+    return problems
+
+
+def _steps_in_order(where: str, dates: list[str], cfg: Config) -> list[tuple[str, str]]:
+    """Each step of a path dated after the one before it and no later than the run's last quarter."""
+    problems = []
+    for j, label in enumerate(dates):
+        if j and quarter_index(label, dates[j - 1]) <= 0:
+            problems.append((f"{where}[{j}].from", f"{label} is not after the step before it ({dates[j - 1]}); "
+                                                   "give the steps in date order, one per quarter at most"))
+        if quarter_index(label, cfg.run.start) > cfg.run.quarters:
+            problems.append((f"{where}[{j}].from", f"{label} is after the run's last quarter ({_last(cfg)}); "
+                                                   "it would never apply: move it inside the run or drop it"))
+    return problems
+
+
+def _check_shares(cfg: Config) -> list[tuple[str, str]]:
+    """Shares of one whole that several companies or contracts split between them add up to at most 1."""
+    problems = []
+
+    def at_most_one(where: str, what: str, parts: dict[str, float], rest: str) -> None:
+        total = sum(parts.values())
+        if total > 1 + SHARE_TOL:
+            listed = ", ".join(f"{k} {v:g}" for k, v in parts.items() if v)
+            problems.append((where, f"{what} add up to {total:.6g} ({listed}); they cannot exceed 1{rest}"))
+
+    at_most_one("companies", "chipmakers' chips.hardware_share",
+                {c.id: c.chips.hardware_share for c in cfg.companies if c.chips},
+                " (each is a slice of builders' hardware spend; the rest goes to outside suppliers)")
+    at_most_one("companies", "builders' builder.spot_share",
+                {c.id: c.builder.spot_share for c in cfg.companies if c.builder},
+                " (each is a slice of world.gpu.spot_demand_gw)")
+    at_most_one("companies", "labs' lab.market_share with world.demand.others_share",
+                {**{c.id: c.lab.market_share for c in cfg.companies if c.lab}, "others_share": cfg.world.demand.others_share},
+                " (each is a slice of world.demand.initial_annual)")
+    paid: dict[str, dict[str, float]] = {}
+    for k in cfg.contracts:
+        if k.kind == "revenue_share":
+            paid.setdefault(k.payer, {})[k.id] = k.share
+    for payer, parts in paid.items():
+        at_most_one("contracts", f"revenue shares paid by {payer!r}", parts, " (of its AI revenue)")
+    return problems
+
+
+def _check_capacity(cfg: Config) -> list[tuple[str, str]]:
+    """Opening capacity the model can take as given: hardware with a book and GW, builds not overpaid."""
+    world = cfg.world
+    problems = []
+    for i, c in enumerate(cfg.companies):
+        where = f"companies[{i}](id={c.id}).capacity"
+        cap = c.capacity
+        hardware_gw = cap.gw if cap.hardware_gw is None else cap.hardware_gw
+        if cap.hardware_book > 0 and hardware_gw <= 0:
+            problems.append((f"{where}.hardware_book", f"{cap.hardware_book:g} of hardware but no hardware GW (gw / hardware_gw "
+                                                       "is 0): give the GW it is, or a hardware_book of 0"))
+        if hardware_gw > 0 and cap.hardware_age_quarters >= world.hardware_life_quarters:
+            problems.append((f"{where}.hardware_age_quarters",
+                             f"{cap.hardware_age_quarters} quarters old, but hardware is retired at "
+                             f"world.hardware_life_quarters ({world.hardware_life_quarters}); give a younger average age"))
+        for j, b in enumerate(cap.under_construction):
+            shell_cost = b.gw * world.capex_per_gw * (1 - world.hardware_share)
+            if b.spent > shell_cost * (1 + 1e-9):
+                problems.append((f"{where}.under_construction[{j}].spent",
+                                 f"{b.spent:g} spent, more than the build's shell cost ({shell_cost:.6g} = gw {b.gw:g} x "
+                                 f"capex_per_gw {world.capex_per_gw:g} x (1 - hardware_share {world.hardware_share:g})); "
+                                 f"spent is shell cost already paid: give at most {shell_cost:.6g}"))
+    return problems
+
+
+def _check_amounts(cfg: Config) -> list[tuple[str, str]]:
+    """Amounts and dates bounded by others in the same entry."""
+    problems = []
+    for i, c in enumerate(cfg.companies):
+        if c.lab is not None and c.lab.min_runway_quarters > c.lab.target_runway_quarters:
+            problems.append((f"companies[{i}](id={c.id}).lab.min_runway_quarters",
+                             f"{c.lab.min_runway_quarters:g} is above target_runway_quarters ({c.lab.target_runway_quarters:g}); "
+                             "a lab raises when runway falls below the minimum, up to the target: give min <= target"))
+    for i, k in enumerate(cfg.contracts):
+        where = f"contracts[{i}](id={k.id})"
+        if k.kind == "compute" and k.delivered_value > k.total_value * (1 + 1e-9):
+            problems.append((f"{where}.delivered_value",
+                             f"{k.delivered_value:g} delivered of a total_value of {k.total_value:g}; "
+                             "give at most the total (backlog = total_value - delivered_value)"))
+        if k.kind == "loan" and k.interest_only_until is not None and quarter_index(k.interest_only_until, k.maturity) > 0:
+            problems.append((f"{where}.interest_only_until", f"{k.interest_only_until} is after the maturity ({k.maturity}); "
+                                                             "give a quarter at or before the maturity"))
     return problems
 
 
