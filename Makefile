@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CLASSROOM_STAMP := $(VENV)/.classroom-installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean classroom
 
 setup: $(STAMP)
 
@@ -15,10 +16,18 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# classroom mode (app.py) and its browser tests: the extras pinned in requirements-classroom.txt
+$(CLASSROOM_STAMP): $(STAMP) requirements-classroom.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-classroom.txt
+	touch $(CLASSROOM_STAMP)
+
+classroom: $(CLASSROOM_STAMP)
+	$(PY) -m classroom.serve
+
 demo: setup
 	$(PY) run.py
 
-test: setup
+test: setup $(CLASSROOM_STAMP)
 	$(PY) -m pytest -q
 
 bench: setup

@@ -1,5 +1,8 @@
-"""The instructor shocks (economy/shocks.py, AIFinanceModel.apply_shock): each moves the next
-quarter's world in the way its name says, the rules then decide, and the books stay intact."""
+"""The instructor shocks (economy/shocks.py, AIFinanceModel.apply_shock).
+
+Each moves the next quarter's world in the way its name says, the rules then decide,
+and the books stay intact.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,97 @@
+"""The quarter's events told in plain language, rendered from the event table's fields.
+
+Events carry ``kind, entity, counterparty, amount, channel`` (``economy.records.EVENT_COLUMNS``);
+each kind has a template per language here, so the story switches language with the
+page. The model's own English ``text`` is used only for a kind with no template yet
+(shown as is, marked, so a missing template is visible rather than hidden).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from classroom.i18n import company_name, money, t
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    "en": {
+        "arrears_paid": "{who} pays {amount} of arrears late in the quarter",
+        "asset_sale": "{who} sells {amount} of holdings to meet what it owes",
+        "cancelled": "{who} cancels a compute contract with {whom}, paying a {amount} penalty",
+        "contract_assumed": "Outside buyers take over {whom}'s contract: {who} keeps {amount} of backlog",
+        "contract_signed": "{who} contracts compute from {whom} for {amount}",
+        "contract_terminated": "{whom}'s contract ends with its failure: {who} loses {amount}",
+        "cost_cut": "{who} cuts its cash costs",
+        "covenant_cure": "{who} pays down {amount} owed to {whom} to restore its loan-to-value covenant",
+        "default": "{who} defaults: {amount} it cannot pay",
+        "fire_sale": "Lenders seize {who}'s hardware and fire-sell it for {amount}",
+        "funding_round": "{who} raises {amount} from outside investors",
+        "guarantee_called": "{who} pays {amount} under its guarantee of a loan to {whom}",
+        "ipo": "{who} lists its shares, raising {amount}",
+        "loan": "{who} lends {amount} to {whom}",
+        "loan_refused": "{who} refuses to lend {amount} to {whom}",
+        "margin_call": "{who} meets a {amount} margin call from {whom}",
+        "margin_loan": "{who} lends {whom} {amount} against its holdings",
+        "no_seller": "No cloud will sell {who} more compute",
+        "refinanced": "{whom} rolls {amount} of {who}'s debt",
+        "refinancing_refused": "{who} refuses to roll {amount} of {whom}'s debt",
+        "renegotiated": "{who} gets {whom} to push a compute contract back",
+        "rescue": "{who} rescues {whom} with {amount}",
+        "round_failed": "{who} fails to raise {amount}",
+        "tranche_declined": "{who} holds back a {amount} tranche for {whom}",
+        "tranche_released": "{who} releases {amount} to {whom}",
+        "warrant_vested": "Part of {whom}'s warrant held by {who} vests",
+    },
+    "ja": {
+        "arrears_paid": "{who}が延滞していた{amount}を期中に支払う",
+        "asset_sale": "{who}が支払いのため保有資産{amount}を売却",
+        "cancelled": "{who}が{whom}との計算資源契約を解約し、違約金{amount}を支払う",
+        "contract_assumed": "{whom}の契約を外部の買い手が引き継ぎ、{who}は受注残{amount}を維持",
+        "contract_signed": "{who}が{whom}から計算資源を{amount}で契約",
+        "contract_terminated": "{whom}の破綻で契約が終了し、{who}が{amount}を失う",
+        "cost_cut": "{who}が現金支出を削減",
+        "covenant_cure": "{who}が担保比率の条項を守るため{whom}への債務{amount}を返済",
+        "default": "{who}がデフォルト：支払えない額は{amount}",
+        "fire_sale": "貸し手が{who}のハードウェアを差し押さえ、{amount}で投げ売り",
+        "funding_round": "{who}が外部投資家から{amount}を調達",
+        "guarantee_called": "{who}が{whom}向け融資の保証として{amount}を支払う",
+        "ipo": "{who}が株式を上場し、{amount}を調達",
+        "loan": "{who}が{whom}に{amount}を融資",
+        "loan_refused": "{who}が{whom}への{amount}の融資を拒否",
+        "margin_call": "{who}が{whom}からの{amount}の追加担保要求に応じる",
+        "margin_loan": "{who}が保有資産を担保に{whom}へ{amount}を融資",
+        "no_seller": "{who}に追加の計算資源を売るクラウドがない",
+        "refinanced": "{whom}が{who}の債務{amount}の借り換えに応じる",
+        "refinancing_refused": "{who}が{whom}の債務{amount}の借り換えを拒否",
+        "renegotiated": "{who}が{whom}との計算資源契約の開始を延期させる",
+        "rescue": "{who}が{whom}を{amount}で救済",
+        "round_failed": "{who}が{amount}の資金調達に失敗",
+        "tranche_declined": "{who}が{whom}への{amount}の出資（トランシェ）を見送る",
+        "tranche_released": "{who}が{whom}に{amount}を出資",
+        "warrant_vested": "{who}が保有する{whom}のワラントの一部が権利確定",
+    },
+}
+
+
+@dataclass(frozen=True)
+class StoryLine:
+    """One event as the page shows it."""
+
+    text: str
+    channel: str
+    kind: str
+
+
+def render(lang: str, event: dict, names: dict[str, str]) -> StoryLine:
+    """One event row (``quarter, kind, entity, counterparty, amount, channel, text``) in ``lang``."""
+    template = TEMPLATES[lang].get(event["kind"])
+    channel = t(lang, "channel." + event["channel"]) if event.get("channel") else ""
+    if template is None:
+        return StoryLine(f"[{event['kind']}] {event['text']}", channel, event["kind"])
+    who = company_name(lang, event["entity"], names.get(event["entity"], "")) if event["entity"] else ""
+    whom = company_name(lang, event["counterparty"], names.get(event["counterparty"], "")) if event["counterparty"] else ""
+    return StoryLine(template.format(who=who, whom=whom, amount=money(lang, float(event["amount"]))), channel, event["kind"])
+
+
+def render_all(lang: str, events, names: dict[str, str]) -> list[StoryLine]:
+    """Rows of an events DataFrame, in the order given."""
+    return [render(lang, row, names) for row in events.to_dict("records")]

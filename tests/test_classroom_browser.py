@@ -1,0 +1,160 @@
+"""The classroom page in a real headless browser (Debian's chromium driven by playwright).
+
+The server is started by the tests on a free port of 127.0.0.1; every request the page
+makes is checked to stay on 127.0.0.1, and any console error or HTTP status >= 400
+fails the test. CI runs the suite inside a network namespace with only loopback
+(``.ci/run``), where ``CLASSROOM_NETNS=1`` makes the tests check that too. Screenshots
+go to pytest's temporary folder (printed at the end of each test).
+
+Skipped only when chromium is missing and ``CLASSROOM_BROWSER_REQUIRED`` is unset (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("solara")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from classroom import levers, probe  # noqa: E402
+from model import AIFinanceModel  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+if not Path(probe.CHROMIUM).exists():
+    if os.environ.get("CLASSROOM_BROWSER_REQUIRED"):
+        raise RuntimeError(f"CLASSROOM_BROWSER_REQUIRED is set but {probe.CHROMIUM} is missing (apt-get install chromium)")
+    pytest.skip(f"{probe.CHROMIUM} is not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory) -> Path:
+    """Where screenshots and the server log go."""
+    return tmp_path_factory.mktemp("classroom-browser")
+
+
+@pytest.fixture(scope="module")
+def server(artefacts):
+    """One server for the module, with a broken scenario added to the picker."""
+    broken = artefacts / "broken_scenario.yaml"
+    broken.write_text(f"base: {ROOT / 'configs' / 'baseline.yaml'}\nworld: {{gpu: {{decline_anual: 0.3}}}}\n")
+    with probe.classroom_server(artefacts, {levers.EXTRA_ENV: str(broken)}) as running:
+        yield running
+    print(f"\nclassroom screenshots and server log: {artefacts}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = probe.launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(server, browser, artefacts, request):
+    """A fresh tab on the classroom (its own run); after the test, a screenshot and the clean-page check."""
+    watch = probe.Watch()
+    tab, _seconds = probe.open_page(browser, server.url, watch)
+    yield tab
+    tab.screenshot(path=str(artefacts / f"{request.node.name}.png"))
+    tab.close()
+    assert watch.problems() == []
+
+
+def _kpi(page, label: str):
+    """The value under a monitor's label (a locator: widgets update one by one, so assert with ``expect``)."""
+    return page.locator("[data-testid^=kpi-]").filter(has_text=label).first.locator(".v")
+
+
+def test_only_loopback_exists_when_ci_says_so():
+    if not os.environ.get("CLASSROOM_NETNS"):
+        pytest.skip("not inside CI's loopback-only network namespace")
+    # /proc/net/dev lists the interfaces of this process's network namespace (/sys may still show the host's)
+    lines = Path("/proc/net/dev").read_text().splitlines()[2:]
+    assert [line.split(":")[0].strip() for line in lines] == ["lo"]
+
+
+def test_page_loads_and_four_steps_advance_the_quarter(page):
+    assert probe.quarter_shown(page) == 0
+    demand = _kpi(page, "AI demand").inner_text()
+    for q in range(1, 5):
+        assert probe.click_and_wait_quarter(page, "Step", q) < 5.0
+    assert "2026Q4" in page.get_by_test_id("quarter").inner_text()
+    sync_api.expect(_kpi(page, "AI demand")).not_to_have_text(demand)
+    page.get_by_role("tab", name="Story").click()
+    sync_api.expect(page.get_by_test_id("story")).to_contain_text(re.compile(r"\$\d"))
+
+
+def test_a_slider_moved_then_reset_rebuilds_the_model_with_it(page):
+    probe.click_and_wait_quarter(page, "Step", 1)
+    slider = page.get_by_role("slider", name="GPU")
+    assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(0.15)
+    slider.focus()
+    slider.press("ArrowRight")
+    slider.press("ArrowRight")
+    assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(0.25)
+    # the label above the slider is rendered by the server: once it reads 25%, the server has the value
+    page.get_by_text("GPU price decline (per year, by age): 25.00%").wait_for()
+    assert "GPU decline 15.00%" in page.get_by_test_id("in-model").inner_text()  # not before Reset
+    probe.click_and_wait_quarter(page, "Reset", 0)
+    page.wait_for_function("() => document.querySelector('[data-testid=in-model]').innerText.includes('GPU decline 25.00%')")
+    assert probe.quarter_shown(page) == 0
+
+
+def test_a_shock_changes_the_next_quarter_s_world(page):
+    twin = AIFinanceModel(quarters=2)
+    twin.step()
+    expected = twin.market.policy_rate_annual + 0.02
+    page.get_by_role("button", name="Rates +200bp").click()
+    page.get_by_test_id("notice").wait_for()
+    assert "policy rate" in page.get_by_test_id("notice").inner_text()
+    probe.click_and_wait_quarter(page, "Step", 1)
+    sync_api.expect(_kpi(page, "Policy rate")).to_have_text(f"{expected:.2%}")
+    page.get_by_role("tab", name="Story").click()
+    sync_api.expect(page.get_by_test_id("story")).to_contain_text("Rates +200bp")
+
+
+def test_language_switch_relabels_the_page_with_the_served_font(page):
+    font_responses = []
+    page.on("response", lambda r: font_responses.append(r.status) if r.url.endswith("/fonts/ipaexg.ttf") else None)
+    page.get_by_role("button", name="日本語").click()
+    page.get_by_role("button", name="1期進む").wait_for()
+    for label in ("取引ネットワーク", "グラフ", "出来事", "解説", "授業"):
+        sync_api.expect(page.get_by_role("tab", name=label)).to_be_visible()
+    assert page.get_by_role("button", name="Step", exact=True).count() == 0
+    assert "期中" in page.get_by_test_id("quarter").inner_text()
+    page.wait_for_function("() => document.fonts.check('16px IPAexGothic', '日本')", timeout=15_000)
+    assert font_responses and all(s == 200 for s in font_responses)
+    probe.click_and_wait_quarter(page, "1期進む", 1)
+    page.get_by_role("tab", name="出来事").click()
+    sync_api.expect(page.get_by_test_id("story")).to_contain_text("億ドル")
+    assert "lends" not in page.get_by_test_id("story").inner_text()
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("button", name="Step", exact=True).wait_for()
+
+
+def test_play_runs_about_two_quarters_a_second_and_pauses(page):
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(3000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for()
+    page.wait_for_timeout(300)  # a quarter being computed when Pause came is still shown
+    shown = probe.quarter_shown(page)
+    assert 4 <= shown <= 8  # 2 quarters a second for 3 s, with the clicks' latency either side
+    page.wait_for_timeout(1000)
+    assert probe.quarter_shown(page) == shown  # paused means paused
+
+
+def test_a_broken_scenario_shows_the_message_and_the_server_lives(page):
+    page.get_by_text("Baseline", exact=True).first.click()
+    page.get_by_role("option", name="broken_scenario").click()
+    page.get_by_role("button", name="Reset").click()
+    error = page.get_by_test_id("config-error")
+    error.wait_for()
+    assert "decline_anual" in error.inner_text()
+    probe.click_and_wait_quarter(page, "Step", 1)  # the previous run goes on
