@@ -22,7 +22,7 @@ from classroom.echart import EChart
 from classroom.i18n import LANGUAGE_NAMES, LANGUAGES, company_name, scenario_name, t
 from classroom.lessons import info_html, lessons
 from classroom.state import Session, View
-from classroom.story import render_all
+from classroom.story import story_html
 from classroom.web import FONT, STATUS_COLOURS, web_option
 from economy.shocks import ShockError
 
@@ -100,29 +100,18 @@ def PlotsTab(view: View, lang: str) -> None:
                          attributes={"style": "height: 320px; width: 100%;"})
 
 
-def _story_html(view: View, lang: str, label: str) -> str:
-    lines = render_all(lang, view.events(label), view.names)
-    items = [f"<li>{html.escape(s.text)}" + (f" <i>({t(lang, 'channel')}: {html.escape(s.channel)})</i>" if s.channel else "")
-             + "</li>" for s in lines]
-    for record in view.shocks:
-        if record.effective == label:
-            text = t(lang, "shock_applied", label=record.label, name=t(lang, "shock." + record.shock))
-            items.insert(0, f"<li><b>{html.escape(text)}</b></li>")
-    return "<ul>" + "".join(items) + "</ul>" if items else f"<p>{html.escape(t(lang, 'story.empty'))}</p>"
-
-
 @solara.component
 def StoryTab(view: View, lang: str) -> None:
     """This quarter's events newest first, then the three quarters before."""
     if view.quarter == 0:
         _div(t(lang, "story.opening"), "story-opening")
     solara.HTML(tag="h3", unsafe_innerHTML=html.escape(t(lang, "story.title", label=view.label)))
-    solara.HTML(tag="div", unsafe_innerHTML=_story_html(view, lang, view.label), attributes={"data-testid": "story"})
+    solara.HTML(tag="div", unsafe_innerHTML=story_html(view, lang, view.label), attributes={"data-testid": "story"})
     quarters = view.tables["system"]["quarter"].tolist()[-4:-1][::-1]
     if quarters:
         solara.HTML(tag="h4", unsafe_innerHTML=html.escape(t(lang, "story.earlier")))
         for label in quarters:
-            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(label)}</b>" + _story_html(view, lang, label))
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(label)}</b>" + story_html(view, lang, label))
 
 
 @solara.component

@@ -79,10 +79,10 @@ class Watch:
     failed: list[str] = field(default_factory=list)
 
     def attach(self, page) -> None:
-        """Record what ``page`` asks for and reports; block anything not for 127.0.0.1."""
+        """Record what ``page`` asks for and reports; block anything not for 127.0.0.1 (or a local file)."""
         def route(r) -> None:
             host = urlparse(r.request.url).hostname
-            if r.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            if r.request.url.startswith(("data:", "blob:", "file:")) or host in LOCAL_HOSTS:
                 r.continue_()
             else:
                 self.outside.append(r.request.url)

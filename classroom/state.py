@@ -142,14 +142,18 @@ class Session:
             key = (id(m), m.quarter, len(self.shocks), len(m.events))
             if self._cache and self._cache[0] == key:
                 return self._cache[1]
-            tables = frames(m)
-            view = View(
-                quarter=m.quarter, quarters=m.config.run.quarters, label=m.label, running=m.running, tables=tables,
-                names={c.entity: c.spec.name for c in m.companies}, roles={c.entity: c.role for c in m.companies},
-                lever_values=levers.lever_values(m.config), scenario=self.scenario, shocks=tuple(self.shocks),
-            )
+            view = make_view(m, self.scenario, tuple(self.shocks))
             self._cache = (key, view)
             return view
+
+
+def make_view(m: AIFinanceModel, scenario: str, shocks: tuple[ShockRecord, ...] = ()) -> View:
+    """The picture of a run at its current quarter (the page's and the handout exporter's input)."""
+    return View(
+        quarter=m.quarter, quarters=m.config.run.quarters, label=m.label, running=m.running, tables=frames(m),
+        names={c.entity: c.spec.name for c in m.companies}, roles={c.entity: c.role for c in m.companies},
+        lever_values=levers.lever_values(m.config), scenario=scenario, shocks=shocks,
+    )
 
 
 def circular_share(view: View, label: str | None = None) -> float | None:

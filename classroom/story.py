@@ -8,9 +8,14 @@ page. The model's own English ``text`` is used only for a kind with no template 
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from classroom.i18n import company_name, money, t
+
+if TYPE_CHECKING:
+    from classroom.state import View
 
 TEMPLATES: dict[str, dict[str, str]] = {
     "en": {
@@ -95,3 +100,15 @@ def render(lang: str, event: dict, names: dict[str, str]) -> StoryLine:
 def render_all(lang: str, events, names: dict[str, str]) -> list[StoryLine]:
     """Rows of an events DataFrame, in the order given."""
     return [render(lang, row, names) for row in events.to_dict("records")]
+
+
+def story_html(view: View, lang: str, label: str) -> str:
+    """A quarter's story as an HTML list: the instructor's shocks that start then, then the events, newest first."""
+    lines = render_all(lang, view.events(label), view.names)
+    items = [f"<li>{html.escape(s.text)}" + (f" <i>({t(lang, 'channel')}: {html.escape(s.channel)})</i>" if s.channel else "")
+             + "</li>" for s in lines]
+    for record in view.shocks:
+        if record.effective == label:
+            text = t(lang, "shock_applied", label=record.label, name=t(lang, "shock." + record.shock))
+            items.insert(0, f"<li><b>{html.escape(text)}</b></li>")
+    return "<ul>" + "".join(items) + "</ul>" if items else f"<p>{html.escape(t(lang, 'story.empty'))}</p>"

@@ -158,3 +158,25 @@ def test_a_broken_scenario_shows_the_message_and_the_server_lives(page):
     error.wait_for()
     assert "decline_anual" in error.inner_text()
     probe.click_and_wait_quarter(page, "Step", 1)  # the previous run goes on
+
+
+def test_the_handout_plays_back_in_the_browser_with_no_server(browser, artefacts):
+    from classroom.export import export_html
+
+    out = export_html([ROOT / "configs" / "scenarios" / "ai_winter.yaml"], artefacts / "handout.html", quarters=4,
+                      embed_font=True)  # this machine has no Japanese font of its own
+    watch = probe.Watch()
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    watch.attach(tab)
+    tab.goto(out.as_uri())
+    sync_api.expect(tab.locator("#quarter")).to_contain_text("2025Q4")
+    tab.locator("#next").click()
+    sync_api.expect(tab.locator("#quarter")).to_contain_text("2026Q1")
+    tab.locator("#lang").select_option("ja")
+    sync_api.expect(tab.locator("#quarter")).to_contain_text("全4期中 第1期")
+    sync_api.expect(tab.locator("#story")).to_contain_text("億ドル")
+    tab.wait_for_function("() => document.fonts.check('16px IPAexGothic', '日本')")
+    tab.wait_for_timeout(600)  # the web's update animation
+    tab.screenshot(path=str(artefacts / "handout.png"))
+    tab.close()
+    assert watch.problems() == []
