@@ -9,6 +9,11 @@ A config may start with ``base: other.yaml``: it is then an override of that fil
 Mappings merge key by key; lists of companies or contracts merge by ``id`` (an entry
 with ``remove: true`` drops that id); any other list, and an empty list, replaces the
 base's list (``contracts: []`` leaves no contracts).
+
+Files are read by the bounded reader of :mod:`economy.yaml_input` (regular UTF-8 files,
+size, depth and alias limits, duplicate keys refused). Numbers are finite and never
+booleans, in every number field (:class:`Strict`); :func:`cross_check` then checks what
+spans fields: parties, shares that split one whole, amounts bounded by others, dates.
 """
 
 from __future__ import annotations
@@ -1052,7 +1057,8 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
     problems += _check_paths(cfg)
     problems += _check_shares(cfg)
     problems += _check_capacity(cfg)
-    problems += _check_amounts(cfg)
+    problems += _check_runways(cfg)
+    problems += _check_contract_bounds(cfg)
     return problems
 
 
@@ -1191,20 +1197,36 @@ def _check_capacity(cfg: Config) -> list[tuple[str, str]]:
     return problems
 
 
-def _check_amounts(cfg: Config) -> list[tuple[str, str]]:
-    """Amounts and dates bounded by others in the same entry."""
+def _check_runways(cfg: Config) -> list[tuple[str, str]]:
+    """A lab's minimum runway is at most its target (it raises below the minimum, up to the target)."""
+    return [(f"companies[{i}](id={c.id}).lab.min_runway_quarters",
+             f"{c.lab.min_runway_quarters:g} is above target_runway_quarters ({c.lab.target_runway_quarters:g}); "
+             "a lab raises when runway falls below the minimum, up to the target: give min <= target")
+            for i, c in enumerate(cfg.companies)
+            if c.lab is not None and c.lab.min_runway_quarters > c.lab.target_runway_quarters]
+
+
+def _check_contract_bounds(cfg: Config) -> list[tuple[str, str]]:
+    """A contract's amounts, dates and references bounded by others in the same entry or by its parties."""
     problems = []
-    for i, c in enumerate(cfg.companies):
-        if c.lab is not None and c.lab.min_runway_quarters > c.lab.target_runway_quarters:
-            problems.append((f"companies[{i}](id={c.id}).lab.min_runway_quarters",
-                             f"{c.lab.min_runway_quarters:g} is above target_runway_quarters ({c.lab.target_runway_quarters:g}); "
-                             "a lab raises when runway falls below the minimum, up to the target: give min <= target"))
+    ids = {c.id: c for c in cfg.companies}
     for i, k in enumerate(cfg.contracts):
         where = f"contracts[{i}](id={k.id})"
         if k.kind == "compute" and k.delivered_value > k.total_value * (1 + 1e-9):
             problems.append((f"{where}.delivered_value",
                              f"{k.delivered_value:g} delivered of a total_value of {k.total_value:g}; "
                              "give at most the total (backlog = total_value - delivered_value)"))
+        if k.kind == "investment_commitment" and k.trigger.kind == "gw_delivered" and not k.trigger.contracts:
+            problems.append((f"{where}.trigger.contracts", "a gw_delivered trigger needs the compute contracts whose GW "
+                                                           "it counts; with none its tranches would never come due"))
+        if k.kind == "warrant" and k.issuer in ids and ids[k.issuer].shares_outstanding is not None \
+                and k.shares > ids[k.issuer].shares_outstanding:
+            problems.append((f"{where}.shares", f"{k.shares:g} billion shares, more than {k.issuer!r} has outstanding "
+                                                f"({ids[k.issuer].shares_outstanding:g}); give at most that"))
+        tied_to = getattr(k, "tied_to", None)
+        if tied_to is not None and tied_to in ids and ids[tied_to].lab is None:
+            problems.append((f"{where}.tied_to", f"{tied_to!r} has no 'lab' block; tied_to names the lab the contract "
+                                                 f"serves: {', '.join(c.id for c in cfg.companies if c.lab) or 'none'}"))
         if k.kind == "loan" and k.interest_only_until is not None and quarter_index(k.interest_only_until, k.maturity) > 0:
             problems.append((f"{where}.interest_only_until", f"{k.interest_only_until} is after the maturity ({k.maturity}); "
                                                              "give a quarter at or before the maturity"))
