@@ -212,8 +212,10 @@ class AIFinanceModel(mesa.Model):
         own0 = v0 - S @ v0
         for i, c in enumerate(self.companies):
             base = self.fundamental_revenue(c, opening=True)
-            c.own_multiple = max(0.0, own0[i]) / base if base > 0 else 0.0
-            c.own_fixed = max(0.0, own0[i]) if base <= 0 else 0.0
+            # a revenue so small that value / revenue overflows is no base for a multiple: the value stays fixed
+            by_revenue = base > 0 and math.isfinite(max(0.0, own0[i]) / base)
+            c.own_multiple = max(0.0, own0[i]) / base if by_revenue else 0.0
+            c.own_fixed = 0.0 if by_revenue else max(0.0, own0[i])
             if c.spec.lab:
                 c.ai_revenue_hist.append(self.config.world.demand.initial_annual / 4 * c.spec.lab.market_share)
 
@@ -1244,7 +1246,8 @@ class AIFinanceModel(mesa.Model):
         for h, name in enumerate(led.names):
             cash = led.balance(h, Account.CASH)
             if cash < -money_tol(max(1.0, abs(cash))) * 1e3:
-                raise AccountingError(f"{label}: {name} holds negative cash {cash:.6g} $B")
+                hint = "; the world outside ran out of money: raise external.cash in the config" if h == self.external else ""
+                raise AccountingError(f"{label}: {name} holds negative cash {cash:.6g} $B{hint}")
             scale = max(1.0, debt[h], held[h])
             if not abs(led.balance(h, Account.DEBT) - debt[h]) <= 1e-6 * scale:
                 raise AccountingError(f"{label}: debt of {name} on the ledger ({led.balance(h, Account.DEBT):.6g}) differs from "

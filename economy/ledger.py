@@ -288,6 +288,9 @@ class Ledger:
 
 
 def _non_finite(ledger: Ledger, entries: Sequence[Entry]) -> str:
-    """Describe the first entry whose amount is not a finite number."""
-    holder, acct, debit = next(e for e in entries if not math.isfinite(e[2]))
+    """Describe the first entry whose amount is not a finite number, or say the amounts are too large to add up."""
+    bad = next((e for e in entries if not math.isfinite(e[2])), None)
+    if bad is None:
+        return "its amounts are each finite but too large to add up (their sum overflows)"
+    holder, acct, debit = bad
     return f"the amount for {acct.name.lower()} of {ledger.names[holder]} is not a finite number ({debit})"

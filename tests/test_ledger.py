@@ -154,3 +154,11 @@ def test_infinity_in_a_balance_is_caught_even_when_it_balances():
     led._bal[0][Account.PAID_IN_CAPITAL] = float("inf")
     with pytest.raises(AccountingError, match="cash of h0 is not a finite number"):
         led.check_balanced("2026Q1")
+
+
+def test_a_posting_whose_finite_amounts_overflow_their_sum_is_refused_clearly():
+    """Two entries of 1e308 are each finite, but together they cannot be checked: an AccountingError says so."""
+    led = _ledger(1)
+    with pytest.raises(AccountingError, match="too large to add up"):
+        led.post(((0, Account.STAKES, 1e308), (0, Account.HARDWARE, 1e308), (0, Account.REVALUATION, -1e308),
+                  (0, Account.PAID_IN_CAPITAL, -1e308)), "huge")
