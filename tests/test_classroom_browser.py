@@ -150,6 +150,16 @@ def test_play_runs_about_two_quarters_a_second_and_pauses(page):
     assert probe.quarter_shown(page) == shown  # paused means paused
 
 
+def test_a_lesson_loads_its_preset(page):
+    page.get_by_role("tab", name="Lessons").click()
+    page.get_by_text("The circular deal", exact=True).first.click()
+    page.get_by_role("option", name="Who is too big to fail?").click()
+    page.get_by_role("button", name="Load this lesson's preset").click()
+    model_line = page.get_by_test_id("in-model")
+    sync_api.expect(model_line).to_contain_text("AI winter, seed 0")
+    sync_api.expect(model_line).to_contain_text("discretionary")
+
+
 def test_a_broken_scenario_shows_the_message_and_the_server_lives(page):
     page.get_by_text("Baseline", exact=True).first.click()
     page.get_by_role("option", name="broken_scenario").click()

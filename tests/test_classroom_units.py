@@ -141,6 +141,11 @@ def test_the_web_keeps_its_layout_and_shows_this_quarter_s_money():
     nodes = option["series"][0]["data"]
     assert {n["id"] for n in nodes} == set(view.roles)
     assert all(n["itemStyle"]["color"] in STATUS_COLOURS.values() for n in nodes)
+    card = next(n for n in nodes if n["id"] == "openai")["tooltip"]["formatter"]  # the hover card: its balance sheet
+    for label in ("現金", "総資産", "負債", "純資産", "時価"):
+        assert label in card
+    cash = view.sheets().set_index("entity").loc["openai", "cash"]
+    assert f"{cash * 10:,.0f}億ドル" in card
     links = option["series"][0]["links"]
     moves = money_moves(view)
     assert len(links) == len(moves) > 0
