@@ -604,17 +604,8 @@ class GuaranteeSpec(_Contract):
 
 
 ContractSpec = Annotated[
-    Union[
-        ComputeSpec,
-        RevenueShareSpec,
-        EquityStakeSpec,
-        InvestmentCommitmentSpec,
-        ComputeCreditSpec,
-        WarrantSpec,
-        LoanSpec,
-        BackstopSpec,
-        GuaranteeSpec,
-    ],
+    ComputeSpec | RevenueShareSpec | EquityStakeSpec | InvestmentCommitmentSpec | ComputeCreditSpec | WarrantSpec | LoanSpec
+    | BackstopSpec | GuaranteeSpec,
     Field(discriminator="kind"),
 ]
 CONTRACT_KINDS = (
@@ -662,7 +653,8 @@ class Config(Strict):
         try:
             run = Run.model_validate({**self.run.model_dump(), **update})
         except ValidationError as err:
-            raise ConfigError("command line", [(f"--{e['loc'][0]}", f"{e['msg']}; got {e['input']!r}") for e in err.errors()]) from None
+            problems = [(f"--{e['loc'][0]}", f"{e['msg']}; got {e['input']!r}") for e in err.errors()]
+            raise ConfigError("command line", problems) from None
         return self.model_copy(update={"run": run})
 
 
@@ -683,7 +675,8 @@ def parse_path(path: str) -> list[str | int | tuple[str, str]]:
             key, index, ident = m.groups()
             steps.append(key if key else int(index) if index else ("id", ident))
         if not part or "".join(m.group(0) for m in _STEP.finditer(part)) != part:
-            raise ValueError(f"{path!r} is not a config path (e.g. world.demand.initial_annual or companies[id=openai].lab.market_share)")
+            raise ValueError(f"{path!r} is not a config path "
+                             "(e.g. world.demand.initial_annual or companies[id=openai].lab.market_share)")
     return steps
 
 
@@ -976,7 +969,8 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
     for i, c in enumerate(cfg.companies):
         where = f"companies[{i}](id={c.id})"
         if c.id in first_seen:
-            problems.append((f"{where}.id", f"company id {c.id!r} appears twice (also companies[{first_seen[c.id]}]); ids must be unique"))
+            problems.append((f"{where}.id",
+                             f"company id {c.id!r} appears twice (also companies[{first_seen[c.id]}]); ids must be unique"))
         first_seen.setdefault(c.id, i)
         section = ROLE_SECTION[c.role]
         if getattr(c, section) is None:
@@ -986,12 +980,15 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
                 problems.append((f"{where}.{other}", f"only a company with that role may have a '{other}' section"))
         if c.listed and c.shares_outstanding is None:
             problems.append((f"{where}.shares_outstanding", "a listed company needs shares_outstanding (billions)"))
-        for key, ref in (("builder.lender", c.builder and c.builder.lender), ("investor.lender", c.investor and c.investor.lender)):
+        lenders = (("builder.lender", c.builder and c.builder.lender), ("investor.lender", c.investor and c.investor.lender))
+        for key, ref in lenders:
             if ref and roles.get(ref) != "lender":
-                problems.append((f"{where}.{key}", f"{ref!r} is not a company with role 'lender'; lenders: {_ids_with(cfg, 'lender')}"))
+                problems.append((f"{where}.{key}",
+                                 f"{ref!r} is not a company with role 'lender'; lenders: {_ids_with(cfg, 'lender')}"))
         for j, b in enumerate(c.capacity.under_construction):
             if not 0 < q(b.complete) <= horizon_end + 40:
-                problems.append((f"{where}.capacity.under_construction[{j}].complete", f"{b.complete} is outside the horizon (after {start}, within 10 years of the run's end)"))
+                problems.append((f"{where}.capacity.under_construction[{j}].complete",
+                                 f"{b.complete} is outside the horizon (after {start}, within 10 years of the run's end)"))
     if sum(1 for c in cfg.companies if c.role == "government") > 1:
         problems.append(("companies", "at most one company may have role 'government'"))
 
@@ -1020,7 +1017,8 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
             problems.append((f"{where}.{end_field}", f"{end_field} {end} is before the start ({begin})"))
         elif end is not None and q(end) <= 0:
             problems.append((f"{where}.{end_field}",
-                             f"{end_field} {end} is before the run starts ({start}); remove the contract or move its {end_field}"))
+                             f"{end_field} {end} is before the run starts ({start}); "
+                             f"remove the contract or move its {end_field}"))
         if k.kind == "compute" and k.ramp_quarters > k.quarters:
             problems.append((f"{where}.ramp_quarters", f"must be <= quarters ({k.quarters}); got {k.ramp_quarters}"))
         if k.kind == "loan":
