@@ -31,9 +31,15 @@ OFFLINE_ENV = {
 }
 
 
+QUIET_ENV = {
+    # Solara warns at every page load that a plain-http server gets lax cookies: true, and expected on 127.0.0.1
+    "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https:UserWarning",
+}
+
+
 def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of the server process: ours plus the offline settings."""
-    return {**os.environ, **OFFLINE_ENV, **(extra or {})}
+    """The environment of the server process: ours plus the offline (and quiet) settings."""
+    return {**os.environ, **QUIET_ENV, **OFFLINE_ENV, **(extra or {})}
 
 
 def server_command(port: int) -> list[str]:
