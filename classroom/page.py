@@ -167,7 +167,7 @@ def Page() -> None:
     def shock(shock_id: str) -> None:
         try:
             changes = session.shock(shock_id)
-            set_notice("; ".join(_change_text(lang, c) for c in changes))
+            set_notice("; ".join(_change_text(lang, c, session.view()) for c in changes))
         except ShockError as err:
             set_notice(t(lang, "shock_error", message=str(err)))
         refresh()
@@ -229,13 +229,18 @@ def Page() -> None:
                         LessonsTab(lang, preset)
 
 
-def _change_text(lang: str, change) -> str:
-    """A lever a shock moved, in words."""
+def _change_text(lang: str, change, view: View) -> str:
+    """A lever a shock moved, in words (a contract named by its parties: "Nvidia → OpenAI")."""
     def fmt(x: Any) -> str:
         if isinstance(x, str):
             return t(lang, "regime." + x) if f"regime.{x}" in _REGIME_KEYS else x
         return f"{x:.2%}" if change.lever in ("policy_rate", "max_exposure_share", "resale_level") else f"{x:.2f}"
-    subject = company_name(lang, change.subject) if change.subject else ""
+    contracts = view.tables["contracts"].set_index("contract_id")
+    if change.subject in contracts.index:
+        row = contracts.loc[change.subject]
+        subject = " → ".join(company_name(lang, e, view.names.get(e, "")) for e in (row["from_party"], row["to_party"]))
+    else:
+        subject = company_name(lang, change.subject, view.names.get(change.subject, "")) if change.subject else ""
     return t(lang, "change." + change.lever, subject=subject, before=fmt(change.before), after=fmt(change.after))
 
 

@@ -181,3 +181,16 @@ def test_lessons_have_both_languages_a_preset_and_the_four_parts():
             assert "<ol>" in lesson.html[lang]
     for lang in i18n.LANGUAGES:
         assert info_html(lang).count("<h2>") == 5  # WHAT IS IT ... EXTENDING THE MODEL
+
+
+def test_resets_do_not_keep_old_models_alive():
+    s = Session()
+    s.reset("baseline")
+    s.step()
+    held = len(mesa.Agent._ids)
+    for seed in range(5):
+        assert s.reset("baseline", {**s.values, "seed": seed})
+        s.step()
+    assert len(mesa.Agent._ids) == held  # one live run per session, however often it is reset
+    s.release()
+    assert len(mesa.Agent._ids) == held - 1
