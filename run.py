@@ -3,6 +3,7 @@
     python run.py                      # the baseline, into results/baseline/
     python run.py run [CONFIG] [--seed N] [--quarters Q] [--out DIR] [--force]
     python run.py sweep SPEC | analyze DIR | compare SCENARIO... --seeds N   # parameter studies (README)
+    python run.py export SCENARIO... --out handout.html   # a self-contained HTML handout (classroom extras)
 
 Exit status 0 on success, 2 for a mistake in the input (the message names the file,
 the field and what would be valid), 1 if the model itself stops on a broken invariant.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -41,8 +43,56 @@ def parser() -> argparse.ArgumentParser:
                                                 "earlier run of this program (README: where results go)")
     r.add_argument("--force", action="store_true", help="add the results to a folder holding other files too "
                                                         "(never overwrites or deletes a file this program did not write)")
+    e = sub.add_parser("export", help="write a self-contained HTML handout that plays scenarios back (classroom extras)")
+    e.add_argument("configs", nargs="+", help="config YAMLs, one scenario each")
+    e.add_argument("--out", required=True, help="the HTML file to write (new, or a handout written earlier)")
+    e.add_argument("--lang", default="en,ja", help="languages, comma-separated, the first shown first (default: en,ja)")
+    e.add_argument("--seed", type=whole_number(0), default=None, help="seed for every scenario (default: each config's)")
+    e.add_argument("--quarters", type=whole_number(1, 200), default=None, help="quarters (default: each config's)")
+    e.add_argument("--embed-font", action="store_true", help="inline the Japanese font (adds ~8 MB)")
     add_study_commands(sub)
     return p
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """Write a handout atomically; refuse to replace any file but an earlier handout. Return the exit status."""
+    try:
+        from classroom.export import GENERATOR, export_html
+        from classroom.i18n import LANGUAGE_NAMES
+    except ImportError as err:
+        print(f"error: the handout needs the classroom extras ({err.name} is missing): run `make classroom` once, "
+              "or install requirements-classroom.txt", file=sys.stderr)
+        return 2
+    from economy.config import ConfigError
+
+    out = Path(args.out)
+    languages = tuple(x.strip() for x in args.lang.split(",") if x.strip())
+    unknown = [x for x in languages if x not in LANGUAGE_NAMES]
+    if not languages or unknown:
+        print(f"error: --lang {args.lang!r}: choose from {', '.join(LANGUAGE_NAMES)}", file=sys.stderr)
+        return 2
+    if out.exists() and not (out.is_file() and GENERATOR in out.read_text(encoding="utf-8", errors="replace")[:400]):
+        print(f"error: --out {out}: exists and is not a handout this program wrote; nothing was written. "
+              "Give a new file name", file=sys.stderr)
+        return 2
+    if not out.parent.is_dir():
+        print(f"error: --out {out}: the folder {out.parent} does not exist", file=sys.stderr)
+        return 2
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        export_html(args.configs, tmp, languages, args.seed, args.quarters, args.embed_font)
+        os.replace(tmp, out)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: --out {out}: cannot write the handout: {err.strerror or err}", file=sys.stderr)
+        return 2
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): open it in any browser")
+    return 0
 
 
 def write_results(model, out: Path) -> dict:
@@ -142,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(str(DEFAULT_CONFIG), None, None, None)
     if args.command in STUDY_COMMANDS:
         return dispatch(args)
+    if args.command == "export":
+        return export_command(args)
     return run_command(args.config, args.seed, args.quarters, args.out, args.force)
 
 

@@ -98,8 +98,11 @@ def export_html(paths: list[Path | str], out: Path | str, languages: tuple[str, 
 
 
 # The player: pick a scenario and a language, move through the quarters (slider, buttons, play).
+GENERATOR = '<meta name="generator" content="ai-financing-web handout">'
+"""Marks a file as a handout this program wrote, so that ``run.py export`` may replace it (and nothing else)."""
+
 _TEMPLATE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>@TITLE@</title>
+<html><head><meta charset="utf-8">""" + GENERATOR + """<title>@TITLE@</title>
 <style>
 @FONT@
 body { font-family: 'Helvetica Neue', Arial, 'Hiragino Sans', 'Yu Gothic', 'Noto Sans CJK JP', 'IPAexGothic', sans-serif;
