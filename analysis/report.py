@@ -1,20 +1,27 @@
 """A shareable report of a parameter study: Markdown with its figures and tables, in the sweep's folder.
 
-``run.py analyze DIR`` calls :func:`write_report`, which writes ``DIR/report/``::
+``run.py analyze DIR [--out REPORT]`` calls :func:`write_report`, which writes ``DIR/report/``
+(or ``REPORT``)::
 
     report.md          what was run, outcomes per scenario, heatmap, fan charts, sensitivity, failures
     outcomes.csv       median, 5-95% and mean of each metric per scenario
     sobol_<metric>.csv / morris_<metric>.csv / tornado_<metric>.csv   when the design allows them
     figures/*.png
+    .report.json       the marker: this folder is a report, and the files it wrote
 
 The folder is written beside and swapped in at the end, so a report is whole or absent.
+Only an empty folder or an earlier report (its marker lists every file in it) is ever
+replaced; a folder of the same name holding anything else is left alone and refused.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -28,30 +35,39 @@ from analysis.study_tables import KEY_SERIES, comparison_table, describe_metrics
 #: Metrics whose sensitivity the report shows when the spec's ``report.metrics`` does not say.
 SENSITIVITY_METRICS = ("systemic_event", "total_losses", "fiscal_cost", "defaults")
 DPI = 110
+#: The file that marks a folder as a report this program wrote, listing the files it wrote.
+REPORT_MARKER = ".report.json"
+REPORT_FORMAT = "ai-financing-web/report/1"
+#: Most entries looked at in an existing folder before deciding it is not a report (reports hold a few dozen).
+_MOST_ENTRIES = 10_000
 
 
 class ReportError(ValueError):
     """A report that cannot be made as asked (e.g. an unknown metric); ``str()`` is for the user."""
 
 
-def write_report(folder: str | Path, metrics: list[str] | None = None) -> Path:
-    """Analyse a sweep folder and write its report into ``folder/report``.
+def write_report(folder: str | Path, metrics: list[str] | None = None, out: str | Path | None = None) -> Path:
+    """Analyse a sweep folder and write its report into ``folder/report`` (or ``out``).
 
     Args:
         folder: A folder written by ``run.py sweep`` or ``run.py compare``.
         metrics: Metric columns to focus on (default: the spec's ``report.metrics``, else the key metrics).
+        out: The report folder (default ``folder/report``); new, empty, or an earlier report.
 
     Returns:
         The path of ``report.md``.
 
     Raises:
-        FileNotFoundError: If the folder is not a sweep folder or holds no runs yet.
-        ReportError: If a metric asked for is not a column of the runs.
+        economy.sweep.storage.StorageError: If the folder is not a sweep folder, or a file
+            of it is damaged (:class:`~economy.sweep.storage.DamagedSweepError`).
+        FileNotFoundError: If the folder holds no runs yet.
+        ReportError: If a metric asked for is not a column of the runs, or the report
+            folder cannot be written or holds something other than an earlier report.
     """
     folder = Path(folder)
-    manifest = sweep_manifest(folder) if (folder / "manifest.json").is_file() else None
-    if manifest is None:
-        raise FileNotFoundError(f"{folder}: not a sweep folder (no manifest.json)")
+    manifest = sweep_manifest(folder)
+    target = Path(out) if out is not None else folder / "report"
+    check_report_folder(target, default=out is None)
     runs = load_sweep(folder)
     spec = manifest["spec"]
     lab = manifest.get("lab", "openai")
@@ -62,23 +78,130 @@ def write_report(folder: str | Path, metrics: list[str] | None = None) -> Path:
         raise ReportError(f"unknown metric(s) {', '.join(unknown)}; metrics of this sweep: {', '.join(cols)}")
     focus = key_metrics(runs, lab, wanted)
 
-    tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=folder))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=target.parent))
+    except OSError as err:
+        raise ReportError(_unwritable(target, err.strerror or str(err), default=out is None)) from None
     try:
         (tmp / "figures").mkdir()
         lines = _report_lines(folder, tmp, manifest, runs, focus, wanted)
         (tmp / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        final = folder / "report"
-        old = None
-        if final.exists():
-            old = folder / f".report-old-{os.getpid()}"
-            os.rename(final, old)
-        os.rename(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _write_marker(tmp, folder)
+        _swap_in(tmp, target, default=out is None)
     finally:
-        if tmp.exists():
+        if tmp.exists():  # made above by this call: only ever our own staging folder
             shutil.rmtree(tmp, ignore_errors=True)
-    return folder / "report" / "report.md"
+    return target / "report.md"
+
+
+def check_report_folder(target: Path, default: bool = True) -> None:
+    """Refuse, before any analysis, a report folder that cannot be written or is not an earlier report.
+
+    Args:
+        target: The report folder.
+        default: Whether it is the default ``DIR/report`` (the message then suggests ``--out``).
+
+    Raises:
+        ReportError: Saying what is there and how to proceed.
+    """
+    from economy.sweep.storage import StorageError, can_write, check_output_folder
+
+    if target.is_symlink():
+        raise ReportError(f"{target}: is a link; a report replaces only a folder it wrote. Give another folder with --out")
+    if not target.exists():
+        try:
+            check_output_folder(target, "--out")
+        except StorageError as err:
+            raise ReportError(_unwritable(target, "permission denied or a read-only file system", True) if default
+                              else str(err)) from None
+        return
+    if not target.is_dir():
+        raise ReportError(f"{target}: exists and is not a folder; it is left as it is. Give a folder for the report with --out")
+    strangers = foreign_entries(target)
+    if strangers:
+        shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
+        why = (f"it holds files run.py analyze did not write ({shown})" if (target / REPORT_MARKER).is_file()
+               else f"it was not written by run.py analyze (no {REPORT_MARKER} marker; it holds {shown})")
+        raise ReportError(f"{target}: {why}; it is left as it is. Give another folder for the report with --out, "
+                          "or move that folder away")
+    if not can_write(target.parent):
+        raise ReportError(_unwritable(target, "permission denied or a read-only file system", default))
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """Entries of ``folder`` (relative paths) that are not files of the report its marker describes.
+
+    An empty folder has none; a folder without a valid marker has all of its entries;
+    a folder too large to be a report is all foreign.
+    """
+    entries: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            entries.append(str((Path(root) / name).relative_to(folder)))
+            if len(entries) > _MOST_ENTRIES:
+                return entries
+    written = _marked_files(folder)
+    if written is None:
+        return sorted(entries)
+    allowed = written | {REPORT_MARKER} | {str(Path(f).parent) for f in written if Path(f).parent != Path(".")}
+    return sorted(e for e in entries if e not in allowed or (Path(folder / e).is_symlink()))
+
+
+def _marked_files(folder: Path) -> set[str] | None:
+    """The files the marker in ``folder`` lists, or None if there is no valid marker."""
+    marker = folder / REPORT_MARKER
+    try:
+        if not marker.is_file() or marker.is_symlink() or marker.stat().st_size > 1_000_000:
+            return None
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not (isinstance(data, dict) and data.get("format") == REPORT_FORMAT and isinstance(data.get("files"), list)):
+        return None
+    return {f for f in data["files"] if isinstance(f, str)}
+
+
+def _write_marker(folder: Path, sweep: Path) -> None:
+    """List every file of the finished report in its marker, written last."""
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    written = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    about = {"format": REPORT_FORMAT, "sweep": str(sweep.resolve()), "written": written, "files": files}
+    (folder / REPORT_MARKER).write_text(json.dumps(about, indent=2) + "\n", encoding="utf-8")
+
+
+def _swap_in(tmp: Path, target: Path, default: bool) -> None:
+    """Put the finished report at ``target``, replacing only an empty folder or an earlier report."""
+    old = None
+    try:
+        if target.is_dir() and not target.is_symlink():
+            if not any(target.iterdir()):
+                os.rmdir(target)  # removes an empty folder and nothing else
+            else:
+                old = target.with_name(f".report-old-{uuid.uuid4().hex[:8]}")
+                os.rename(target, old)
+                if foreign_entries(old):  # changed since the check: put it back, untouched
+                    os.rename(old, target)
+                    old = None
+                    raise ReportError(f"{target}: files were added to it while the report was made; it is left as it "
+                                      "is. Run the command again, or give another folder with --out")
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if old is not None:
+                os.rename(old, target)
+                old = None
+            raise
+    except OSError as err:
+        raise ReportError(_unwritable(target, err.strerror or str(err), default)) from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)  # an earlier report, checked twice to hold only its own files
+
+
+def _unwritable(target: Path, why: str, default: bool) -> str:
+    hint = (f"Write the report into another folder with --out, e.g. --out {Path.home() / (target.parent.name + '_report')}"
+            if default else "Give a folder you can write to with --out")
+    return f"{target}: the report cannot be written there ({why}); nothing was written. {hint}"
 
 
 def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, focus: list[str], wanted: list[str]) -> list[str]:

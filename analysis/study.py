@@ -11,12 +11,10 @@ failed run never turns ``systemic_event`` into an object column.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 TABLES = ("runs", "timeseries", "entities", "design")
 
@@ -32,8 +30,10 @@ def load_sweep(folder: str | Path, table: str = "runs") -> pd.DataFrame:
 
     Raises:
         FileNotFoundError: If the folder is not a sweep folder or has no such table.
+        economy.sweep.storage.DamagedSweepError: If a stored file is truncated or garbled
+            (the message names it and says what to do; nothing is changed).
     """
-    from economy.sweep.storage import MANIFEST, SweepStore
+    from economy.sweep.storage import MANIFEST, SweepStore, read_parquet
 
     folder = Path(folder)
     if table not in TABLES:
@@ -41,7 +41,7 @@ def load_sweep(folder: str | Path, table: str = "runs") -> pd.DataFrame:
     if not (folder / MANIFEST).is_file():
         raise FileNotFoundError(f"{folder}: not a sweep folder (no {MANIFEST})")
     if table == "design":
-        return _to_pandas(pq.read_table(folder / "design.parquet"))
+        return _to_pandas(read_parquet(folder / "design.parquet"))
     data = SweepStore(folder).read(table)
     if data is None:
         why = " (the spec did not keep them: outputs.timeseries / outputs.entities)" if table != "runs" else " yet"
@@ -50,8 +50,15 @@ def load_sweep(folder: str | Path, table: str = "runs") -> pd.DataFrame:
 
 
 def sweep_manifest(folder: str | Path) -> dict:
-    """The manifest of a sweep folder (spec, parameters, lab, code version)."""
-    return json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    """The manifest of a sweep folder (spec, parameters, lab, code version), checked to be whole.
+
+    Raises:
+        economy.sweep.storage.StorageError: If there is none or it is another program's.
+        economy.sweep.storage.DamagedSweepError: If it is truncated, garbled or lacks a field.
+    """
+    from economy.sweep.storage import read_manifest
+
+    return read_manifest(folder)
 
 
 def parameter_names(manifest: dict) -> list[str]:

@@ -1,12 +1,14 @@
 """The ``sweep``, ``analyze`` and ``compare`` subcommands of ``run.py``.
 
     python run.py sweep SPEC [--out DIR] [--executor serial|processes|dask] [--workers N]
-                             [--scheduler ADDRESS] [--chunk-size N] [--no-progress] [--run-id N]
-    python run.py analyze DIR [--metric NAME ...]
+                             [--scheduler ADDRESS] [--chunk-size N] [--no-progress] [--run-id N] [--allow-large]
+    python run.py analyze DIR [--metric NAME ...] [--out REPORT_DIR]
     python run.py compare SCENARIO... --seeds N [--out DIR] [--quarters Q] [--executor ...] [--workers N]
 
 Exit status 0 on success, 2 for a mistake in the input (the message says what and
-where; nothing is written), 1 for an internal failure, 130 when stopped with Ctrl-C
+where; nothing is written): a bad spec, a study above the size limit, an output folder
+that cannot be written or holds something else, a malformed or unreachable scheduler,
+a damaged sweep folder; 1 for an internal failure, 130 when stopped with Ctrl-C
 (completed chunks stay stored; the same command resumes). Heavy modules are imported
 by the handlers, so ``run.py run`` does not pay for them.
 """
@@ -26,6 +28,11 @@ from typing import Any
 from economy.provenance import whole_number
 from economy.sweep import EXECUTORS
 
+# The limits are plain numbers, repeated here so that building run.py's parser imports nothing
+# heavy; tests/test_sweep_safety.py checks they match economy.sweep.plan.
+MAX_RUNS = 1_000_000
+MAX_RUNS_ALLOWED = 100_000_000
+
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
 COMMANDS = ("sweep", "analyze", "compare")
@@ -40,6 +47,9 @@ def _execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-size", type=whole_number(1), default=None,
                    help="runs per stored chunk (default: automatic, at most 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--allow-large", action="store_true",
+                   help=f"run a study of more than {MAX_RUNS:,} runs (refused without it, as most likely a typo; "
+                        f"at most {MAX_RUNS_ALLOWED:,} even with it)")
 
 
 def add_study_commands(sub: argparse._SubParsersAction) -> None:
@@ -56,6 +66,9 @@ def add_study_commands(sub: argparse._SubParsersAction) -> None:
                        description="Write DIR/report/ (report.md, CSV tables, figures/).")
     a.add_argument("folder", help="a folder written by run.py sweep or run.py compare")
     a.add_argument("--metric", action="append", default=None, help="metric to focus on (repeatable; default: the key metrics)")
+    a.add_argument("--out", default=None,
+                   help="report folder (default: DIR/report); new, empty, or an earlier report, which is replaced. "
+                        "Use it when DIR is read-only")
 
     c = sub.add_parser("compare", help="run scenarios for seeds 0..N-1 and put them side by side",
                        description="Run each scenario config for seeds 0..N-1, print median and 5-95%% of the key metrics, "
@@ -83,9 +96,17 @@ def _interrupt(_signum: int, _frame: Any) -> None:
 
 
 def _execution(args: argparse.Namespace) -> tuple[str, int] | str:
+    """The executor and worker count, or what is wrong with the options (checked before anything is read or written)."""
+    from economy.sweep.executors import ExecutorError, check_scheduler_address
+
     executor = args.executor or ("dask" if args.scheduler else "processes")
-    if args.scheduler and executor != "dask":
+    if args.scheduler is not None and executor != "dask":
         return f"--scheduler goes with --executor dask (got --executor {executor})"
+    if args.scheduler is not None:
+        try:
+            check_scheduler_address(args.scheduler)
+        except ExecutorError as err:
+            return str(err)
     workers = 1 if executor == "serial" else (args.workers or os.cpu_count() or 1)
     return executor, workers
 
@@ -105,11 +126,12 @@ def sweep_command(args: argparse.Namespace) -> int:
         return _error(str(err))
     out = Path(args.out) if args.out else RESULTS / "sweeps" / study.spec.name
     if args.run_id is not None:
-        return _rerun(study, args.run_id, out)
+        return _rerun(study, args.run_id, out, args.allow_large)
     return _run_study(study, out, args, *execution)
 
 
 def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, workers: int) -> int:
+    from economy.config import ConfigError
     from economy.sweep.executors import ExecutorError
     from economy.sweep.runner import run_sweep
     from economy.sweep.storage import StorageError
@@ -118,8 +140,8 @@ def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, w
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         outcome = run_sweep(study, out, executor=executor, workers=workers, scheduler=args.scheduler,
-                            chunk_size=args.chunk_size, progress=not args.no_progress)
-    except (StorageError, ExecutorError) as err:
+                            chunk_size=args.chunk_size, progress=not args.no_progress, allow_large=args.allow_large)
+    except (StorageError, ExecutorError, ConfigError) as err:  # all refused before anything was written
         return _error(str(err))
     except KeyboardInterrupt:
         print(f"\ninterrupted; completed chunks stay stored in {out}; run the same command again to resume", file=sys.stderr)
@@ -143,11 +165,16 @@ def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, w
     return 0
 
 
-def _rerun(study: Any, run_id: int, out: Path) -> int:
-    from economy.sweep.plan import Plan
+def _rerun(study: Any, run_id: int, out: Path, allow_large: bool = False) -> int:
+    from economy.config import ConfigError
+    from economy.sweep.plan import Plan, check_size
     from economy.sweep.runner import rerun
 
-    plan = Plan(study)
+    try:
+        check_size(study, allow_large)
+        plan = Plan(study)
+    except ConfigError as err:
+        return _error(str(err))
     if run_id >= plan.total:
         return _error(f"--run-id {run_id}: the study has runs 0..{plan.total - 1}")
     run = plan.run(run_id)
@@ -165,19 +192,23 @@ def _rerun(study: Any, run_id: int, out: Path) -> int:
 
 
 def _stored_row(out: Path, run_id: int, study: Any, plan: Any) -> dict | None:
-    """The row stored for this run in ``out``, if ``out`` holds this very study."""
+    """The row stored for this run in ``out``, if ``out`` holds this very study and it can be read."""
     if not (out / "manifest.json").is_file():
         return None
     import pyarrow.compute as pc
 
     from economy.sweep.runner import manifest
-    from economy.sweep.storage import SweepStore
+    from economy.sweep.storage import StorageError, SweepStore
 
     store = SweepStore(out)
-    if store.manifest().get("fingerprint") != manifest(study, plan)["fingerprint"]:
-        print(f"\n{out} holds another study (or this spec's base config changed); not compared", file=sys.stderr)
+    try:
+        if store.manifest().get("fingerprint") != manifest(study, plan)["fingerprint"]:
+            print(f"\n{out} holds another study (or this spec's base config changed); not compared", file=sys.stderr)
+            return None
+        table = store.read("runs")
+    except StorageError as err:
+        print(f"\nthe stored row cannot be compared: {err}", file=sys.stderr)
         return None
-    table = store.read("runs")
     if table is None:
         return None
     hit = table.filter(pc.equal(table["run_id"], run_id)).to_pylist()
@@ -200,15 +231,16 @@ def _same_row(a: dict, b: dict) -> bool:
 
 # ---------------------------------------------------------------------------- analyze
 def analyze_command(args: argparse.Namespace) -> int:
-    """``run.py analyze``: write the report of a sweep folder."""
+    """``run.py analyze``: write the report of a sweep folder (never changing anything else in it)."""
     from analysis.report import ReportError, write_report
+    from economy.sweep.storage import StorageError
 
     folder = Path(args.folder)
-    if not (folder / "manifest.json").is_file():
+    if not folder.is_dir() or not (folder / "manifest.json").is_file():
         return _error(f"{folder}: not a sweep folder (no manifest.json); give a folder written by run.py sweep or compare")
     try:
-        path = write_report(folder, args.metric)
-    except (ReportError, FileNotFoundError) as err:
+        path = write_report(folder, args.metric, out=args.out)
+    except (ReportError, StorageError, FileNotFoundError) as err:
         return _error(str(err))
     print(f"wrote {path} (tables as CSV and figures/ beside it)")
     return 0
@@ -242,6 +274,10 @@ def compare_command(args: argparse.Namespace) -> int:
     execution = _execution(args)
     if isinstance(execution, str):
         return _error(execution)
+    from economy.sweep.spec import MAX_REPLICATIONS
+
+    if args.seeds > MAX_REPLICATIONS:
+        return _error(f"--seeds {args.seeds}: at most {MAX_REPLICATIONS:,} seeds per scenario")
     raw, title = compare_spec(args.scenarios, args.seeds, args.quarters)
     import yaml
 
@@ -253,7 +289,12 @@ def compare_command(args: argparse.Namespace) -> int:
     status = _run_study(study, out, args, *execution)
     if status != 0:
         return status
-    return write_comparison(out)
+    from economy.sweep.storage import StorageError
+
+    try:
+        return write_comparison(out)
+    except (StorageError, FileNotFoundError, OSError) as err:
+        return _error(f"the comparison's runs are stored in {out}, but its table could not be written: {err}")
 
 
 def write_comparison(out: Path) -> int:
@@ -273,7 +314,9 @@ def write_comparison(out: Path) -> int:
     atomic_write(out / "compare.csv", described.to_csv(index=False, float_format="%.6g", lineterminator="\n").encode())
     ts = load_sweep(out, "timeseries")
     fig = fan_chart(ts, [c for c in KEY_SERIES if c in ts.columns], by, title="Median and 5-95% band over seeds, per scenario")
-    fig.savefig(out / "fan_charts.png", dpi=110)
+    staged = out / f".fan_charts-{os.getpid()}.png"
+    fig.savefig(staged, dpi=110)
+    os.replace(staged, out / "fan_charts.png")  # whole or absent, like every file of a sweep folder
     failed = int((runs.status == "failed").sum())
     if failed:
         print(f"\n{failed} run(s) failed; see status and error in the runs table", file=sys.stderr)

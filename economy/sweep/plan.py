@@ -13,9 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from economy.sweep.sampling import Design, make_design
+from economy.sweep.sampling import Design, count_points, make_design
 from economy.sweep.seeds import run_seed
-from economy.sweep.spec import Study
+from economy.sweep.spec import SpecError, Study
+
+#: Most runs a study may make unless asked for explicitly (``--allow-large``): a million
+#: baseline runs are about a day on a 64-core machine; a bigger number is far more often a
+#: typo (a ``steps`` or ``replications`` with extra zeros) than a plan.
+MAX_RUNS = 1_000_000
+#: Most runs even when asked for: the runs not yet stored are listed as 64-bit ids in memory
+#: (about 0.8 GB at this size) while a sweep runs.
+MAX_RUNS_ALLOWED = 100_000_000
+#: Most design points even when asked for: the design is held in memory (~100 bytes a
+#: point per parameter) and written to ``design.parquet``.
+MAX_POINTS_ALLOWED = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,69 @@ class RunSpec:
     params: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class StudySize:
+    """How many runs a study makes, counted without making its design.
+
+    Attributes:
+        scenarios: Base configs crossed with the design.
+        points: Design points.
+        replications: Runs per point.
+    """
+
+    scenarios: int
+    points: int
+    replications: int
+
+    @property
+    def runs(self) -> int:
+        """Runs in the study."""
+        return self.scenarios * self.points * self.replications
+
+    def text(self) -> str:
+        """``3 scenario(s) x 1,000 point(s) x 20 replication(s)``."""
+        return f"{self.scenarios:,} scenario(s) x {self.points:,} design point(s) x {self.replications:,} replication(s)"
+
+
+def study_size(study: Study) -> StudySize:
+    """The study's size, computed from the spec alone (cheap for any size)."""
+    return StudySize(len(study.scenarios), count_points(study.spec), int(study.spec.replications))
+
+
+def check_size(study: Study, allow_large: bool = False) -> StudySize:
+    """Refuse a study too large to be meant, or to be held in memory, before its design is made.
+
+    Args:
+        study: The loaded study.
+        allow_large: Accept up to :data:`MAX_RUNS_ALLOWED` runs instead of :data:`MAX_RUNS`
+            (the ``--allow-large`` flag).
+
+    Returns:
+        The study's size.
+
+    Raises:
+        SpecError: Naming the spec, the count, the limit and the fields that set the count.
+    """
+    size = study_size(study)
+    limit = MAX_RUNS_ALLOWED if allow_large else MAX_RUNS
+    if study.source == "compare":  # a comparison's size is set on the command line
+        hint = "--seeds, or the number of scenarios"
+    else:
+        hint = ("replications, sampler.samples / sampler.trajectories, or the values / steps of the parameters"
+                + (" (or the number of scenarios in base)" if size.scenarios > 1 else ""))
+    if size.runs > limit:
+        more = (f"ask for it explicitly with --allow-large (up to {MAX_RUNS_ALLOWED:,} runs), or make it smaller"
+                if not allow_large else f"{MAX_RUNS_ALLOWED:,} is the most a sweep can hold in memory even with "
+                                        "--allow-large; split it into several studies or make it smaller")
+        raise SpecError(study.source, [("", f"the study makes {size.runs:,} runs ({size.text()}), more than the limit "
+                                            f"of {limit:,}; {more} ({hint})")])
+    if size.points > MAX_POINTS_ALLOWED:
+        raise SpecError(study.source, [("sampler", f"the design has {size.points:,} points, more than the "
+                                                   f"{MAX_POINTS_ALLOWED:,} a sweep can hold in memory; use fewer "
+                                                   "samples or grid values and more replications")])
+    return size
+
+
 class Plan:
     """Every run of a study, made on demand from its id.
 
@@ -47,7 +121,14 @@ class Plan:
     """
 
     def __init__(self, study: Study) -> None:
-        """Make the design (the only costly step) once."""
+        """Make the design (the only costly step) once.
+
+        Raises:
+            SpecError: If the study is beyond :data:`MAX_RUNS_ALLOWED` runs or
+                :data:`MAX_POINTS_ALLOWED` points (call :func:`check_size` first for the
+                user's limit); so no caller can exhaust memory making it.
+        """
+        check_size(study, allow_large=True)
         self.study = study
         self.design: Design = make_design(study.spec, study.integer)
         self.scenarios = list(study.scenarios)

@@ -2,7 +2,8 @@
 
 Stopping is safe at any moment. Ctrl-C cancels the chunks not yet started and leaves
 every completed chunk stored; a killed process or machine leaves at most a hidden
-temporary chunk, which the next start removes. Running the same command again makes
+temporary chunk, which the next start removes (only a folder recognisably made that
+way: see :meth:`SweepStore._remove_partial_chunks`). Running the same command again makes
 exactly the runs not yet stored.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from economy.sweep.executors import ExecutorError, make_executor
-from economy.sweep.plan import Plan
-from economy.sweep.spec import Study
 from economy.provenance import code_version
+from economy.sweep.executors import Executor, make_executor
+from economy.sweep.plan import Plan, check_size
+from economy.sweep.spec import Study
 from economy.sweep.storage import FORMAT, SweepStore, environment, fingerprint, now
 from economy.sweep.task import ChunkResult, SweepContext, id_columns, parameter_types, run_chunk
 
@@ -79,8 +79,14 @@ def run_sweep(
     model_factory: Callable[..., Any] | None = None,
     dask_processes: bool = True,
     log: Callable[[str], None] | None = None,
+    allow_large: bool = False,
 ) -> SweepOutcome:
     """Run (or resume) a study into a sweep folder.
+
+    Everything that can be refused is checked before anything is written: the study's
+    size, the folder (writable, empty or this very sweep, not being written by another
+    process) and the executor (a Dask scheduler must answer). So a refusal leaves the
+    disk as it was, and nothing this invocation did not create is ever deleted.
 
     Args:
         study: The loaded study (:func:`economy.sweep.spec.load_study`).
@@ -93,63 +99,87 @@ def run_sweep(
         model_factory: Builds the model (default :class:`model.AIFinanceModel`); a test hook.
         dask_processes: LocalCluster workers as processes (else threads).
         log: Where one-line messages go (default: stderr).
+        allow_large: Accept studies above :data:`~economy.sweep.plan.MAX_RUNS` runs.
 
     Raises:
-        StorageError: If the folder holds another sweep or another writer holds it.
+        SpecError: If the study is larger than the limit.
+        StorageError: If the folder cannot be used: not writable, holds something else or
+            another sweep, or another writer holds it.
         ExecutorError: If the executor cannot start.
     """
-    from tqdm import tqdm
-
     say = log or (lambda msg: print(msg, file=sys.stderr))
     started = time.perf_counter()
+    check_size(study, allow_large)
     plan = Plan(study)
     store = SweepStore(out)
+    about = manifest(study, plan)
+    stored, _damaged = store.check_for_writing(about)
+    context = SweepContext(study=study, model_factory=model_factory)
+
+    def start() -> Executor:
+        return make_executor(executor, context, workers, scheduler, dask_processes)
+
+    # The executor starts before the folder is touched: an unreachable scheduler writes nothing.
+    ex = start() if len(_pending(plan, stored)) else None
+    finished = False  # whether the executor may wind down normally (else queued chunks are dropped)
     try:
-        about = manifest(study, plan)
         created = store.open_for_writing(about, design_table(study, plan), study.text or _spec_yaml(study))
         if not created and store.manifest().get("code_version") != about["code_version"]:
             say(f"warning: {store.root} was started with code {store.manifest().get('code_version')}, this is "
                 f"{about['code_version']}; rows of both will sit together (sessions.jsonl lists each invocation's code)")
-        stored = store.stored_run_ids()
-        pending = np.setdiff1d(np.arange(plan.total, dtype=np.int64), stored, assume_unique=True)
+        for moved in store.moved_aside:
+            say(f"warning: a chunk could not be read and was moved to {moved} (nothing deleted); its runs are made again")
+        stored = store.stored_ids  # read again once the lock was held
+        pending = _pending(plan, stored)
         where = executor if executor != "dask" or not scheduler else f"dask at {scheduler}"
         say(f"sweep {study.spec.name}: {plan.total} runs ({len(stored)} stored, {len(pending)} to run) "
             f"on {where}" + (f" x{workers}" if executor != "serial" and not scheduler else "") + f" -> {store.root}")
         outcome = SweepOutcome(store.root, plan.total, len(stored), 0, 0, False, 0.0)
         if len(pending):
-            size = chunk_size or auto_chunk_size(len(pending), workers)
-            chunks = (plan.runs(pending[i:i + size]) for i in range(0, len(pending), size))
-            context = SweepContext(study=study, model_factory=model_factory)
-            try:
-                # A local Dask cluster keeps its lock files in the sweep folder, not the system's /tmp.
-                ex = make_executor(executor, context, workers, scheduler, dask_processes, scratch=store.root / ".dask-scratch")
-            except ExecutorError:
-                if created:  # a new folder and no executor: leave nothing behind
-                    store.close()
-                    shutil.rmtree(store.root, ignore_errors=True)
-                raise
-            bar = tqdm(total=plan.total, initial=len(stored), unit="run", desc=study.spec.name, file=sys.stderr,
-                       disable=not progress, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
-            try:
-                with ex:
-                    for result in ex.imap(chunks):
-                        store.write_chunk(result)
-                        outcome.made += len(result.run_ids)
-                        outcome.failed += result.failed
-                        bar.update(len(result.run_ids))
-                        if outcome.failed:
-                            bar.set_postfix(failed=outcome.failed, refresh=False)
-            except KeyboardInterrupt:
-                outcome.interrupted = True
-            finally:
-                bar.close()
+            ex = ex or start()
+            outcome.interrupted = _run_pending(study, plan, pending, store, ex, outcome, chunk_size, workers, progress)
         outcome.seconds = time.perf_counter() - started
         store.log_session({"ended": now(), "code_version": code_version(), "executor": executor, "workers": workers,
                            "scheduler": scheduler, "made": outcome.made, "failed": outcome.failed,
                            "interrupted": outcome.interrupted, "seconds": round(outcome.seconds, 3)})
+        finished = not outcome.interrupted
         return outcome
     finally:
+        if ex is not None:
+            ex.close(cancel=not finished)
         store.close()
+
+
+def _pending(plan: Plan, stored: np.ndarray) -> np.ndarray:
+    """The run ids not yet stored, in order."""
+    return np.setdiff1d(np.arange(plan.total, dtype=np.int64), stored, assume_unique=True)
+
+
+def _run_pending(study: Study, plan: Plan, pending: np.ndarray, store: SweepStore, ex: Executor, outcome: SweepOutcome,
+                 chunk_size: int | None, workers: int, progress: bool) -> bool:
+    """Make the pending runs in chunks and store each as it completes; True if Ctrl-C stopped it.
+
+    The caller closes the executor (dropping queued chunks unless every run is stored).
+    """
+    from tqdm import tqdm
+
+    size = chunk_size or auto_chunk_size(len(pending), workers)
+    chunks = (plan.runs(pending[i:i + size]) for i in range(0, len(pending), size))
+    bar = tqdm(total=plan.total, initial=outcome.stored_before, unit="run", desc=study.spec.name, file=sys.stderr,
+               disable=not progress, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
+    try:
+        for result in ex.imap(chunks):
+            store.write_chunk(result)
+            outcome.made += len(result.run_ids)
+            outcome.failed += result.failed
+            bar.update(len(result.run_ids))
+            if outcome.failed:
+                bar.set_postfix(failed=outcome.failed, refresh=False)
+    except KeyboardInterrupt:
+        return True
+    finally:
+        bar.close()
+    return False
 
 
 def rerun(study: Study, run_id: int, model_factory: Callable[..., Any] | None = None) -> dict[str, Any]:

@@ -65,6 +65,28 @@ def make_design(spec: SweepSpec, integer: dict[str, bool] | None = None) -> Desi
     return Design(names=names, unit=unit, columns=columns)
 
 
+def count_points(spec: SweepSpec) -> int:
+    """How many points the spec's design has, computed without making the design.
+
+    Exact for every sampler (the same count :func:`make_design` gives), as a Python
+    ``int`` so that absurd studies (10^15 points) are counted, not overflowed or allocated.
+    """
+    s = spec.sampler
+    d = len(spec.parameters)
+    if s.kind == "grid":
+        points = 1
+        for param in spec.parameters.values():
+            points *= len(param.choices) if param.values is not None else int(param.steps or 1)
+        return points
+    if s.kind in ("random", "latin"):
+        return int(s.samples)
+    if s.kind == "sobol":  # Saltelli: N x (D + 2), or N x (2D + 2) with second-order indices
+        return int(s.samples) * ((2 * d + 2) if s.second_order else (d + 2))
+    if s.kind == "morris":
+        return int(s.trajectories) * (d + 1)
+    raise ValueError(f"unknown sampler {s.kind!r}")
+
+
 def unit_sample(spec: SweepSpec, d: int) -> np.ndarray:
     """Unit-cube positions from the spec's (non-grid) sampler, shape ``(points, d)``."""
     s = spec.sampler

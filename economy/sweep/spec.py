@@ -43,6 +43,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from economy.config import Config, ConfigError, load_config, parse_path, read_yaml, set_path, with_overrides
+from economy.sweep.names import check_folder_name
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="letters, digits and _, not starting with a digit")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -56,6 +57,8 @@ DEFAULT_ENTITY_COLUMNS = ("status", "cash", "debt", "equity", "market_value", "r
 CHECK_QUANTILES = (0.001, 0.5, 0.999)
 #: Unit-interval positions are kept this far from 0 and 1 before an unbounded inverse CDF.
 UNIT_CLIP = 1e-6
+#: Most replications per point a spec may ask for (the study's size is limited separately: economy.sweep.plan).
+MAX_REPLICATIONS = 10_000_000
 
 
 class SpecError(ConfigError):
@@ -342,18 +345,24 @@ class Report(_Strict):
 class SweepSpec(_Strict):
     """A whole study: the base, the parameters and their sampler, replications, seeds, outputs."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    name: str
     description: str = ""
     base: Any
     quarters: Annotated[int, Field(ge=1, le=200)] | None = None
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     seeds: Literal["per_run", "common", "replication"] = "per_run"
-    replications: Annotated[int, Field(ge=1, le=10_000_000)] = 1
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 1
     sampler: Sampler = Grid(kind="grid")
     parameters: dict[Name, Parameter] = {}
     fixed: dict[str, Any] = {}
     outputs: Outputs = Outputs()
     report: Report = Report()
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _folder_name(cls, value: Any) -> str:
+        # The name becomes the default output folder: one plain folder name, never a path.
+        return check_folder_name(value)
 
     @property
     def names(self) -> list[str]:
@@ -566,7 +575,7 @@ def _scenario_files(base: Any, folder: Path) -> tuple[dict[str, Path], list[tupl
             problems.append((where, f"must be the path of a config file; got {file!r}"))
             continue
         p = Path(file) if Path(file).is_absolute() else folder / file
-        if not p.is_file():
+        if not p.exists():  # anything else (a folder, a pipe) is explained by the config reader, which never blocks
             problems.append((where, f"{file!r} not found (looked for {p}); give a config file path relative to the spec"))
             continue
         files[name] = p

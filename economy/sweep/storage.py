@@ -9,11 +9,19 @@ Layout of a sweep folder::
     chunks/<first>-<last>/timeseries.parquet    the system table per quarter (if kept)
     chunks/<first>-<last>/entities.parquet      chosen balance-sheet rows (if kept)
     sessions.jsonl     one line per invocation: executor, workers, runs made, time
+    .lock              held (flock) by the sweep writing into the folder; stays afterwards
+    damaged/           chunks a resumed sweep could not read, moved here (never deleted)
 
 A chunk is written into a hidden temporary folder and renamed into ``chunks/`` in one
 step, so a reader (or a resumed sweep) sees all of a chunk or none of it, whatever
 moment the process was killed at. Resuming reads the run ids already stored and makes
 exactly the others. A lock file keeps two sweeps from writing into one folder.
+
+A damaged file (a truncated copy, a full disk) is reported naming the file and what to
+do, never "repaired" by deleting: readers stop with :class:`DamagedSweepError`, and a
+resumed sweep moves an unreadable chunk into ``damaged/`` and makes its runs again.
+Other programs tell a sweep folder by :func:`is_sweep_folder` and a sweep writing now
+by :func:`sweep_in_progress`.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import sys
 import uuid
 from pathlib import Path
@@ -40,10 +50,26 @@ FORMAT = "ai-financing-web/sweep/1"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks"
 TABLES = ("runs", "timeseries", "entities")
+LOCK = ".lock"
+#: Where a resumed sweep moves chunks it cannot read (never deleted: the user decides).
+DAMAGED = "damaged"
+#: Largest manifest read; a sweep's own is a few kB to a few hundred kB.
+MAX_MANIFEST_BYTES = 8_000_000
+#: What a sweep's half-written chunk is called (see :meth:`SweepStore.write_chunk`).
+_PARTIAL = re.compile(r"\.tmp-\d{10}-\d{10}-[0-9a-f]{8}")
+#: Manifest fields the analysis reads, with their JSON types.
+_MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "format": str, "name": str, "spec": dict, "scenarios": dict, "fingerprint": str, "total_runs": int,
+    "points": int, "replications": int, "id_columns": list, "parameters": dict,
+}
 
 
 class StorageError(Exception):
     """A sweep folder that cannot be used as asked; ``str()`` is the message for the user."""
+
+
+class DamagedSweepError(StorageError):
+    """A file of a sweep folder that cannot be read (truncated, garbled, missing); ``str()`` says what to do."""
 
 
 def fingerprint(spec_dump: dict, configs: dict[str, dict]) -> str:
@@ -52,6 +78,98 @@ def fingerprint(spec_dump: dict, configs: dict[str, dict]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+# ---------------------------------------------------------------------------- recognising a sweep folder
+def is_sweep_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a sweep folder (finished, partial, damaged, or being written right now).
+
+    True if the folder holds a ``manifest.json`` whose ``format`` is a sweep's (or that
+    cannot be read at all: a damaged manifest is most likely a sweep's, so it is left
+    alone), or if a sweep holds its lock (a new sweep takes the lock a moment before it
+    writes the manifest). Only the folder itself is looked at, not its parents.
+
+    Example:
+        >>> is_sweep_folder("/nonexistent")
+        False
+    """
+    folder = Path(path)
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        try:
+            data = _read_json(manifest)
+        except _TooLarge:
+            return False  # a sweep's manifest is small: this is someone else's file
+        except (OSError, ValueError, RecursionError):
+            return True
+        if not isinstance(data, dict):
+            return True
+        return str(data.get("format", "")).startswith("ai-financing-web/sweep/") or "fingerprint" in data
+    return sweep_in_progress(folder)
+
+
+def sweep_in_progress(path: str | Path) -> bool:
+    """Whether a sweep is writing into ``path`` now: another process holds its ``.lock``.
+
+    Tested with a non-blocking shared ``flock`` attempt, released at once; the lock file
+    stays after a sweep ends, so its presence alone means nothing. Without ``fcntl``
+    (Windows) the answer is always False. A sweep starting in the very microsecond of the
+    test would see the folder as busy and say so (it is never mixed).
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        fd = os.open(Path(path) / LOCK, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False  # no lock file (or not one a sweep made): nobody is writing
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------- output folders
+def check_output_folder(path: str | Path, option: str = "--out") -> None:
+    """Refuse, before anything is written, an output folder that cannot be made or written.
+
+    Args:
+        path: The folder a command will create or write into.
+        option: The option that names it, for the message.
+
+    Raises:
+        StorageError: If ``path`` is a file, lies under a file, or the folder it would be
+            made in (or the folder itself) cannot be written.
+    """
+    path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise StorageError(f"{path}: is a link to something that does not exist; give a folder path with {option}")
+    if path.exists():
+        if not path.is_dir():
+            raise StorageError(f"{path}: exists and is not a folder; give a folder path with {option}")
+        where = path
+    else:
+        where = next((p for p in path.absolute().parents if p.exists()), Path(path.absolute().anchor))
+        if not where.is_dir():
+            raise StorageError(f"{path}: cannot be made, because {where} is a file, not a folder; "
+                               f"give a folder path with {option}")
+    if not can_write(where):
+        raise StorageError(f"{path}: cannot write into {where} (permission denied or a read-only file system); "
+                           f"give a folder you can write to with {option}")
+
+
+def can_write(folder: Path) -> bool:
+    """Whether this process may create files in ``folder`` (one place to ask, so tests run as root can simulate a no)."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+# ---------------------------------------------------------------------------- the store
 class SweepStore:
     """One sweep folder, opened for writing (with a lock) or for reading.
 
@@ -64,49 +182,105 @@ class SweepStore:
         self.root = Path(root)
         self.chunks = self.root / CHUNKS
         self._lock: Any = None
+        #: Unreadable chunks moved into ``damaged/`` when the folder was opened for writing.
+        self.moved_aside: list[Path] = []
+        #: The run ids stored when the folder was opened for writing (under its lock).
+        self.stored_ids = np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ opening
+    def check_for_writing(self, manifest: dict) -> tuple[np.ndarray, list[Path]]:
+        """Decide, without writing anything, whether this sweep may write into the folder.
+
+        Returns:
+            The run ids stored already (readable chunks only) and the chunks that cannot be
+            read (a resumed sweep moves them aside and makes their runs again).
+
+        Raises:
+            StorageError: If the folder cannot be made or written, holds something else or
+                another sweep, or another process is writing into it.
+        """
+        if not self._check_folder():
+            return np.zeros(0, dtype=np.int64), []
+        self._check_same_sweep(manifest)
+        return self.scan_chunks()
+
+    def _check_folder(self) -> bool:
+        """The checks that need no chunk read; True if the folder holds a sweep's manifest.
+
+        Raises:
+            StorageError: If the folder cannot be made or written, is not empty and holds
+                no sweep, or another process is writing into it.
+        """
+        check_output_folder(self.root)
+        if not self.root.exists():
+            return False
+        existing = self.root / MANIFEST
+        try:
+            # A lone lock file is a sweep's that stopped before its manifest: the folder is still free.
+            occupied = any(p.name != LOCK for p in self.root.iterdir())
+        except OSError as err:
+            raise StorageError(f"{self.root}: cannot be read: {err.strerror or err}; give another folder with --out") from None
+        busy = sweep_in_progress(self.root)
+        if not existing.is_file() and occupied:
+            what = "a sweep is starting in it" if busy else f"it holds no sweep (no {MANIFEST})"
+            raise StorageError(f"{self.root}: the folder is not empty and {what}; give a new or empty folder with --out")
+        if busy:
+            raise StorageError(f"{self.root}: another sweep is writing into this folder; wait for it or use another --out")
+        return existing.is_file()
+
+    def _check_same_sweep(self, manifest: dict) -> None:
+        old = self.manifest()
+        if old.get("fingerprint") != manifest["fingerprint"]:
+            raise StorageError(
+                f"{self.root}: holds a sweep of a different spec or base config "
+                f"(stored: {old.get('spec_file')}, code {old.get('code_version')}); resuming would mix results. "
+                "Give another folder with --out, or delete this one to start again.")
+
     def open_for_writing(self, manifest: dict, design: pa.Table, spec_text: str) -> bool:
         """Create the folder with its manifest and design, or check an existing one is the same sweep.
+
+        On resuming, chunks that cannot be read are moved into ``damaged/`` (their runs are
+        then made again) and a damaged ``design.parquet`` is written anew from the spec.
 
         Returns:
             True if the folder was created, False if an existing sweep is resumed.
 
         Raises:
             StorageError: If the folder holds something else, another sweep, or a sweep of
-                another spec or base config; or another process is writing into it.
+                another spec or base config; or another process is writing into it; or it
+                cannot be written.
         """
-        if self.root.exists() and not self.root.is_dir():
-            raise StorageError(f"{self.root}: exists and is not a folder; give a folder path with --out")
-        existing = self.root / MANIFEST
-        if self.root.is_dir() and not existing.is_file() and any(self.root.iterdir()):
-            raise StorageError(f"{self.root}: the folder is not empty and holds no sweep (no {MANIFEST}); "
-                               "give a new or empty folder with --out")
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._acquire_lock()
-        if existing.is_file():
-            old = self.manifest()
-            if old.get("fingerprint") != manifest["fingerprint"]:
-                raise StorageError(
-                    f"{self.root}: holds a sweep of a different spec or base config "
-                    f"(stored: {old.get('spec_file')}, code {old.get('code_version')}); resuming would mix results. "
-                    "Give another folder with --out, or delete this one to start again.")
+        self._check_folder()  # before the lock file is made: nothing is written into a folder that is refused
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._acquire_lock()
+            existing = self.root / MANIFEST
+            if existing.is_file():
+                self._check_same_sweep(manifest)  # again, now under the lock
+                self.chunks.mkdir(exist_ok=True)
+                self._remove_partial_chunks()
+                self.stored_ids, damaged = self.scan_chunks()  # under the lock: what this invocation builds on
+                self.moved_aside = self._move_aside(damaged)
+                if not _parquet_readable(self.root / "design.parquet"):
+                    _atomic_parquet(design, self.root / "design.parquet")  # the design follows from the spec alone
+                return False
+            # The manifest first: a folder with chunks always says what made them.
+            atomic_write(existing, (json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n").encode())
+            atomic_write(self.root / "spec.yaml", spec_text.encode())
+            _atomic_parquet(design, self.root / "design.parquet")
             self.chunks.mkdir(exist_ok=True)
-            self._remove_partial_chunks()
-            return False
-        # The manifest first: a folder with chunks always says what made them.
-        atomic_write(self.root / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n").encode())
-        atomic_write(self.root / "spec.yaml", spec_text.encode())
-        _atomic_parquet(design, self.root / "design.parquet")
-        self.chunks.mkdir(exist_ok=True)
-        return True
+            return True
+        except OSError as err:
+            self.close()
+            raise StorageError(f"{self.root}: cannot be written: {err.strerror or err}; "
+                               "give a folder you can write to with --out") from None
 
     def _acquire_lock(self) -> None:
         try:
             import fcntl
         except ImportError:  # no advisory locks on this platform; one writer is the user's care
             return
-        handle = open(self.root / ".lock", "a+")  # noqa: SIM115 - held open for the life of the store
+        handle = open(self.root / LOCK, "a+")  # noqa: SIM115 - held open for the life of the store
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -122,50 +296,120 @@ class SweepStore:
             self._lock = None
 
     def _remove_partial_chunks(self) -> None:
-        # A chunk being written when the process died: never visible, its runs are not stored.
+        """Remove chunks a killed sweep left half-written (never visible, their runs are not stored).
+
+        Only a folder this program recognisably made is removed: named as :meth:`write_chunk`
+        names its temporary folder and holding nothing but the Parquet files a chunk has.
+        Anything else under that name is left where it is.
+        """
         for tmp in self.chunks.glob(".tmp-*"):
-            shutil.rmtree(tmp, ignore_errors=True)
+            if _is_partial_chunk(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _move_aside(self, damaged: list[Path]) -> list[Path]:
+        """Move unreadable chunks into ``damaged/`` so their runs are made again; nothing is deleted.
+
+        Returns:
+            Where each moved chunk now is.
+        """
+        moved = []
+        for chunk in damaged:
+            target_dir = self.root / DAMAGED
+            target_dir.mkdir(exist_ok=True)
+            target = target_dir / chunk.name
+            k = 2
+            while target.exists():
+                target, k = target_dir / f"{chunk.name}-{k}", k + 1
+            os.rename(chunk, target)
+            moved.append(target)
+        return moved
 
     # ------------------------------------------------------------------ reading
     def manifest(self) -> dict:
-        """The sweep's manifest.
+        """The sweep's manifest, checked to have the fields a sweep writes.
 
         Raises:
-            StorageError: If the folder has none.
+            StorageError: If the folder has none, or it is not a sweep's.
+            DamagedSweepError: If it cannot be read or lacks a field.
         """
-        path = self.root / MANIFEST
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise StorageError(f"{self.root}: not a sweep folder (no {MANIFEST}); give the folder a sweep wrote") from None
-        except (OSError, json.JSONDecodeError) as err:
-            raise StorageError(f"{path}: cannot be read: {err}") from None
+        return read_manifest(self.root)
 
     def chunk_dirs(self) -> list[Path]:
         """The visible chunks, in name (run id) order."""
         if not self.chunks.is_dir():
             return []
-        return sorted(p for p in self.chunks.iterdir() if p.is_dir() and not p.name.startswith("."))
+        try:
+            return sorted(p for p in self.chunks.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError as err:
+            raise StorageError(f"{self.chunks}: cannot be read: {err.strerror or err}") from None
 
     def stored_run_ids(self) -> np.ndarray:
         """The run ids stored so far, sorted.
 
         Raises:
+            DamagedSweepError: If a chunk cannot be read.
             StorageError: If a run is stored twice (the folder was changed by hand).
         """
-        parts = [pq.read_table(d / "runs.parquet", columns=["run_id"]).column("run_id").to_numpy() for d in self.chunk_dirs()]
-        ids = np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-        dup = ids[1:][ids[1:] == ids[:-1]]
-        if dup.size:
-            raise StorageError(f"{self.root}: run {int(dup[0])} is stored twice; the folder was changed outside the sweep")
+        ids, damaged = self.scan_chunks()
+        if damaged:
+            read_parquet(damaged[0] / "runs.parquet")  # raises, naming the file and what to do
+            for name in TABLES[1:]:
+                if (damaged[0] / f"{name}.parquet").exists():
+                    read_parquet(damaged[0] / f"{name}.parquet")
         return ids
 
+    def scan_chunks(self) -> tuple[np.ndarray, list[Path]]:
+        """The run ids stored in readable chunks (sorted), and the chunks that cannot be read.
+
+        A chunk is unreadable if its ``runs.parquet`` is missing or cannot be read, or the
+        footer of one of its other tables cannot be read (as when a copy was cut short).
+
+        Raises:
+            StorageError: If a run is stored twice (the folder was changed by hand).
+        """
+        parts, owners, damaged = [], [], []
+        for d in self.chunk_dirs():
+            try:
+                ids = read_parquet(d / "runs.parquet", columns=["run_id"]).column("run_id").to_numpy()
+            except DamagedSweepError:
+                damaged.append(d)
+                continue
+            if any((d / f"{name}.parquet").exists() and not _parquet_readable(d / f"{name}.parquet") for name in TABLES[1:]):
+                damaged.append(d)
+                continue
+            parts.append(ids)
+            owners += [d] * len(ids)
+        ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        dup = np.flatnonzero(ids[1:] == ids[:-1])
+        if dup.size:
+            i = int(dup[0])
+            a, b = owners[order[i]], owners[order[i + 1]]
+            raise StorageError(f"{self.root}: run {int(ids[i])} is stored twice, in {a.name} and {b.name}; the folder "
+                               f"was changed outside the sweep. Move one of those chunk folders out of {self.chunks} "
+                               "and run the sweep command again")
+        return ids, damaged
+
     def read(self, table: str = "runs") -> pa.Table | None:
-        """All stored rows of one table, sorted by run id (None if no chunk has that table)."""
-        parts = [pq.read_table(d / f"{table}.parquet") for d in self.chunk_dirs() if (d / f"{table}.parquet").is_file()]
+        """All stored rows of one table, sorted by run id (None if no chunk has that table).
+
+        Raises:
+            DamagedSweepError: If a chunk's file cannot be read, or the chunks' tables do not fit together.
+        """
+        files = [d / f"{table}.parquet" for d in self.chunk_dirs() if table == "runs" or (d / f"{table}.parquet").is_file()]
+        parts = [read_parquet(f) for f in files]  # every chunk has runs.parquet: a missing one is damage
         if not parts:
             return None
-        merged = pa.concat_tables(parts, promote_options="permissive")
+        for part, f in zip(parts, files, strict=True):
+            if "run_id" not in part.column_names:
+                raise DamagedSweepError(_damaged_chunk_message(f, "it has no run_id column"))
+        try:
+            merged = pa.concat_tables(parts, promote_options="permissive")
+        except (pa.ArrowException, ValueError) as err:
+            raise DamagedSweepError(f"{self.chunks}: the chunks' {table} tables do not fit together ({err}); a chunk "
+                                    "was changed or copied in from another sweep. Move the odd chunk folder out of "
+                                    f"{self.chunks} and run the sweep command again") from None
         if "error" in merged.column_names:  # last, wherever the first chunk that had metrics put them
             merged = merged.select([c for c in merged.column_names if c != "error"] + ["error"])
         # Chunks finish in any order; a stable sort on the run id puts rows back in study order
@@ -188,7 +432,7 @@ class SweepStore:
             _fsync(tmp)
             os.rename(tmp, final)  # atomic on POSIX; fails rather than merge if the name exists
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)  # made just above, by this call
             raise
         _fsync(self.chunks)
         return final
@@ -197,6 +441,108 @@ class SweepStore:
         """Append one line about this invocation to ``sessions.jsonl``."""
         with open(self.root / "sessions.jsonl", "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, default=str) + "\n")
+
+
+# ---------------------------------------------------------------------------- reading files safely
+class _TooLarge(ValueError):
+    pass
+
+
+def _read_json(path: Path) -> Any:
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_MANIFEST_BYTES + 1)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise _TooLarge(f"larger than {MAX_MANIFEST_BYTES:,} bytes")
+    return json.loads(data.decode("utf-8"))
+
+
+_GIVE_SWEEP = "give a folder written by run.py sweep or compare"
+
+
+def read_manifest(root: str | Path) -> dict:
+    """The manifest of a sweep folder, checked to be a sweep's and to have every field the analysis reads.
+
+    Raises:
+        StorageError: If there is no manifest, or it is another program's.
+        DamagedSweepError: If it cannot be read, is not JSON, or lacks a field.
+    """
+    root = Path(root)
+    path = root / MANIFEST
+    advice = ("The folder cannot be analysed or resumed without it: run the sweep again into a new folder (--out), "
+              "or delete this folder yourself and run the same sweep command again")
+    try:
+        data = _read_json(path)
+    except FileNotFoundError:
+        raise StorageError(f"{root}: not a sweep folder (no {MANIFEST}); {_GIVE_SWEEP}") from None
+    except IsADirectoryError:
+        raise StorageError(f"{path}: is a folder, not a sweep's manifest; {_GIVE_SWEEP}") from None
+    except OSError as err:
+        raise StorageError(f"{path}: cannot be read: {err.strerror or err}") from None
+    except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise DamagedSweepError(f"{path}: damaged (not valid JSON: {str(err)[:200]}). {advice}") from None
+    if not isinstance(data, dict):
+        raise DamagedSweepError(f"{path}: damaged (a JSON {type(data).__name__}, not an object). {advice}")
+    if "format" in data and data["format"] != FORMAT:
+        raise StorageError(f"{path}: format {str(data['format'])[:80]!r} is not a sweep folder this version reads "
+                           f"({FORMAT}); give a folder written by run.py sweep or compare")
+    problems = [f"{key!r} is missing" if key not in data else f"{key!r} is not a JSON {kind.__name__}"
+                for key, kind in _MANIFEST_FIELDS.items() if not isinstance(data.get(key), kind)]
+    spec = data.get("spec")
+    if isinstance(spec, dict) and not (isinstance(spec.get("sampler"), dict) and isinstance(spec["sampler"].get("kind"), str)):
+        problems.append("'spec.sampler.kind' is missing")
+    for name, about in (data.get("parameters") or {}).items() if isinstance(data.get("parameters"), dict) else ():
+        if not (isinstance(about, dict) and isinstance(about.get("path"), list) and isinstance(about.get("type"), str)):
+            problems.append(f"'parameters.{name}' lacks its path or type")
+    if problems:
+        raise DamagedSweepError(f"{path}: damaged or not written by run.py sweep ({'; '.join(problems[:5])}). {advice}")
+    return data
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A Parquet file of a sweep folder.
+
+    Raises:
+        DamagedSweepError: If it is missing, truncated or garbled, naming the file and what to do.
+    """
+    try:
+        return pq.read_table(path, columns=columns)
+    except FileNotFoundError:
+        raise DamagedSweepError(_damaged_chunk_message(path, "the file is missing")) from None
+    except (OSError, pa.ArrowException, ValueError) as err:
+        # pyarrow repeats the path ("Could not open Parquet input source '<path>': ..."); keep the reason
+        why = re.sub(r"^Could not open Parquet input source '.*?': ", "", str(err))
+        raise DamagedSweepError(_damaged_chunk_message(path, why[:200].rstrip("."))) from None
+
+
+def _damaged_chunk_message(path: Path, why: str) -> str:
+    folder = path.parent
+    if folder.parent.name == CHUNKS:
+        sweep = folder.parent.parent
+        return (f"{path}: damaged ({why}). The runs of chunk {folder.name} cannot be read; nothing was changed. "
+                f"Run the same sweep (or compare) command again: it moves the chunk into "
+                f"{sweep / DAMAGED} and makes its runs again. Or delete the folder {folder} yourself and run it again")
+    return (f"{path}: damaged ({why}); nothing was changed. Run the same sweep command again to write it anew "
+            "(its runs are kept)")
+
+
+def _parquet_readable(path: Path) -> bool:
+    """Whether a Parquet file's footer can be read (a truncated or garbled file fails here)."""
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException, ValueError):
+        return False
+    return True
+
+
+def _is_partial_chunk(path: Path) -> bool:
+    """A temporary chunk folder as :meth:`SweepStore.write_chunk` makes it, holding only a chunk's files."""
+    if not (_PARTIAL.fullmatch(path.name) and path.is_dir() and not path.is_symlink()):
+        return False
+    allowed = {f"{name}.parquet" for name in TABLES}
+    try:
+        return all(p.name in allowed and p.is_file() and not p.is_symlink() for p in path.iterdir())
+    except OSError:
+        return False
 
 
 def _sorted(table: pa.Table) -> pa.Table:
