@@ -69,6 +69,10 @@ def write_report(folder: str | Path, metrics: list[str] | None = None, out: str 
     target = Path(out) if out is not None else folder / "report"
     check_report_folder(target, default=out is None)
     runs = load_sweep(folder)
+    absent = [p for p in parameter_names(manifest) if p not in runs.columns]
+    if absent:
+        raise ReportError(f"{folder}: the manifest names parameter(s) {', '.join(absent)} that the stored runs lack; "
+                          "the folder was changed by hand or mixes two sweeps. Run the sweep again into a new folder")
     spec = manifest["spec"]
     lab = manifest.get("lab", "openai")
     wanted = list(metrics or spec.get("report", {}).get("metrics") or [])
@@ -107,6 +111,10 @@ def check_report_folder(target: Path, default: bool = True) -> None:
     """
     from economy.sweep.storage import StorageError, can_write, check_output_folder
 
+    # abspath also folds "..", so sweep/chunks/../chunks/x is seen for what it is
+    if any(p.name == "chunks" and (p.parent / "manifest.json").is_file() for p in Path(os.path.abspath(target)).parents):
+        raise ReportError(f"{target}: is inside a sweep's chunks/ folder, where it would be taken for a chunk; "
+                          "give another folder with --out")
     if target.is_symlink():
         raise ReportError(f"{target}: is a link; a report replaces only a folder it wrote. Give another folder with --out")
     if not target.exists():

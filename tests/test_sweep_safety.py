@@ -502,3 +502,27 @@ def test_plan_refuses_beyond_the_hard_ceiling_even_when_called_directly(tmp_path
     study = load_study(_huge(tmp_path))
     with pytest.raises(SpecError, match="more than the limit"):
         Plan(study)
+
+
+def test_a_sweep_is_never_written_inside_another(sweep: Path, capsys: pytest.CaptureFixture) -> None:
+    """--out inside a sweep folder (its chunks/ or beside them) exits 2 and leaves the sweep as it was."""
+    spec = str(sweep.parent / "tiny_grid.yaml")
+    before = snapshot(sweep)
+    for out in (sweep / "chunks" / "inner", sweep / "sub" / ".." / "sub2"):
+        assert run.main(["sweep", spec, "--out", str(out), "--executor", "serial", "--no-progress"]) == 2
+        assert "inside the sweep folder" in capsys.readouterr().err
+    assert run.main(["analyze", str(sweep), "--out", str(sweep / "chunks" / "report")]) == 2
+    assert "chunks/" in capsys.readouterr().err
+    assert snapshot(sweep) == before
+
+
+def test_a_chunk_without_its_status_column_is_reported_as_damaged(sweep: Path, capsys: pytest.CaptureFixture) -> None:
+    """A runs table rewritten without required columns gives exit 2 naming it, not a KeyError."""
+    import pyarrow.parquet as pq
+
+    table = sorted((sweep / "chunks").iterdir())[0] / "runs.parquet"
+    pq.write_table(pq.read_table(table).drop(["status"]), table)
+    assert run.main(["analyze", str(sweep)]) == 2
+    err = capsys.readouterr().err
+    _no_traceback(err)
+    assert str(table) in err and "status" in err

@@ -135,6 +135,14 @@ def sweep_in_progress(path: str | Path) -> bool:
         os.close(fd)
 
 
+def enclosing_sweep(path: str | Path) -> Path | None:
+    """The sweep folder that ``path`` lies inside (not ``path`` itself), or None."""
+    for parent in Path(os.path.abspath(path)).parents:  # abspath folds "..": a/b/../c is inside a, not b
+        if parent.is_dir() and is_sweep_folder(parent):
+            return parent
+    return None
+
+
 # ---------------------------------------------------------------------------- output folders
 def check_output_folder(path: str | Path, option: str = "--out") -> None:
     """Refuse, before anything is written, an output folder that cannot be made or written.
@@ -212,6 +220,10 @@ class SweepStore:
                 no sweep, or another process is writing into it.
         """
         check_output_folder(self.root)
+        outer = enclosing_sweep(self.root)
+        if outer is not None:
+            raise StorageError(f"{self.root}: is inside the sweep folder {outer}; a sweep is never written into "
+                               "another one. Give a folder outside it with --out")
         if not self.root.exists():
             return False
         existing = self.root / MANIFEST
@@ -401,9 +413,11 @@ class SweepStore:
         parts = [read_parquet(f) for f in files]  # every chunk has runs.parquet: a missing one is damage
         if not parts:
             return None
+        needed = ("run_id", "status") if table == "runs" else ("run_id",)
         for part, f in zip(parts, files, strict=True):
-            if "run_id" not in part.column_names:
-                raise DamagedSweepError(_damaged_chunk_message(f, "it has no run_id column"))
+            missing = [c for c in needed if c not in part.column_names]
+            if missing:
+                raise DamagedSweepError(_damaged_chunk_message(f, f"it has no {' or '.join(missing)} column"))
         try:
             merged = pa.concat_tables(parts, promote_options="permissive")
         except (pa.ArrowException, ValueError) as err:
