@@ -295,8 +295,9 @@ def test_counted_points_match_the_design(tmp_path: Path, sampler: dict) -> None:
 
 
 def test_the_cli_states_the_limits_of_the_plan() -> None:
-    """The numbers in --help are the limits the plan enforces."""
+    """The numbers in --help are the limits the plan and the executors enforce."""
     assert (cli.MAX_RUNS, cli.MAX_RUNS_ALLOWED) == (plan.MAX_RUNS, plan.MAX_RUNS_ALLOWED)
+    assert cli.CONNECT_TIMEOUT_S == executors.CONNECT_TIMEOUT_S
 
 
 # ---------------------------------------------------------------------------- 5. --out that cannot be written
@@ -526,3 +527,10 @@ def test_a_chunk_without_its_status_column_is_reported_as_damaged(sweep: Path, c
     err = capsys.readouterr().err
     _no_traceback(err)
     assert str(table) in err and "status" in err
+
+
+def test_telling_a_sweep_folder_imports_nothing_heavy() -> None:
+    """economy.sweep.folders loads without pyarrow or numpy, so run.py run can ask cheaply."""
+    code = "import sys, economy.sweep.folders; print(any(m in sys.modules for m in ('pyarrow', 'numpy', 'pandas')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

@@ -32,6 +32,7 @@ from economy.sweep import EXECUTORS
 # heavy; tests/test_sweep_safety.py checks they match economy.sweep.plan.
 MAX_RUNS = 1_000_000
 MAX_RUNS_ALLOWED = 100_000_000
+CONNECT_TIMEOUT_S = 10  # economy.sweep.executors.CONNECT_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
@@ -43,7 +44,9 @@ def _execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default=None,
                    help="where runs execute (default: processes; dask when --scheduler is given)")
     p.add_argument("--workers", type=whole_number(1), default=None, help="worker processes (default: the number of CPUs)")
-    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--scheduler", default=None,
+                   help="address of a running Dask scheduler, [tcp://]HOST:PORT, e.g. tcp://10.0.0.5:8786 "
+                        f"(given up, with nothing written, if it does not answer within {CONNECT_TIMEOUT_S} s)")
     p.add_argument("--chunk-size", type=whole_number(1), default=None,
                    help="runs per stored chunk (default: automatic, at most 25)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

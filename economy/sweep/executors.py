@@ -28,6 +28,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -182,7 +183,7 @@ def die_with_parent(parent: int) -> None:
 def _watch_parent(parent: int) -> None:
     # A dead parent's children are adopted by another process, so the parent id changes.
     while os.getppid() == parent:
-        threading.Event().wait(PARENT_CHECK_S)
+        time.sleep(PARENT_CHECK_S)
     os._exit(1)  # no cleanup: the main process that would receive the results is gone
 
 

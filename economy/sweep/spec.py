@@ -37,7 +37,7 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -157,7 +157,7 @@ class Triangular(_Strict):
         return stats.triang((self.mode - self.low) / width, loc=self.low, scale=width).ppf(np.asarray(u, dtype=float))
 
 
-Distribution = Annotated[Union[Uniform, Normal, LogNormal, Triangular], Field(discriminator="kind")]
+Distribution = Annotated[Uniform | Normal | LogNormal | Triangular, Field(discriminator="kind")]
 DISTRIBUTION_KINDS = ("uniform", "normal", "lognormal", "triangular")
 
 
@@ -309,7 +309,7 @@ class Morris(_Strict):
     levels: Annotated[int, Field(ge=2, le=100)] = 4
 
 
-Sampler = Annotated[Union[Grid, RandomSampler, Latin, Sobol, Morris], Field(discriminator="kind")]
+Sampler = Annotated[Grid | RandomSampler | Latin | Sobol | Morris, Field(discriminator="kind")]
 SAMPLER_KINDS = ("grid", "random", "latin", "sobol", "morris")
 
 

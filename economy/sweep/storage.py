@@ -33,7 +33,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import sys
 import uuid
 from pathlib import Path
@@ -44,17 +43,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from economy.sweep.folders import (  # noqa: F401 - also importable from here, beside the rest of the folder API
+    FORMAT,
+    LOCK,
+    MANIFEST,
+    MAX_MANIFEST_BYTES,
+    enclosing_sweep,
+    is_sweep_folder,
+    read_json,
+    sweep_in_progress,
+)
 from economy.sweep.task import ChunkResult
 
-FORMAT = "ai-financing-web/sweep/1"
-MANIFEST = "manifest.json"
 CHUNKS = "chunks"
 TABLES = ("runs", "timeseries", "entities")
-LOCK = ".lock"
 #: Where a resumed sweep moves chunks it cannot read (never deleted: the user decides).
 DAMAGED = "damaged"
-#: Largest manifest read; a sweep's own is a few kB to a few hundred kB.
-MAX_MANIFEST_BYTES = 8_000_000
 #: What a sweep's half-written chunk is called (see :meth:`SweepStore.write_chunk`).
 _PARTIAL = re.compile(r"\.tmp-\d{10}-\d{10}-[0-9a-f]{8}")
 #: Manifest fields the analysis reads, with their JSON types.
@@ -76,71 +80,6 @@ def fingerprint(spec_dump: dict, configs: dict[str, dict]) -> str:
     """A hash of what decides a sweep's rows: the spec and the resolved base configs."""
     blob = json.dumps({"spec": spec_dump, "configs": configs}, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()
-
-
-# ---------------------------------------------------------------------------- recognising a sweep folder
-def is_sweep_folder(path: str | Path) -> bool:
-    """Whether ``path`` is a sweep folder (finished, partial, damaged, or being written right now).
-
-    True if the folder holds a ``manifest.json`` whose ``format`` is a sweep's (or that
-    cannot be read at all: a damaged manifest is most likely a sweep's, so it is left
-    alone), or if a sweep holds its lock (a new sweep takes the lock a moment before it
-    writes the manifest). Only the folder itself is looked at, not its parents.
-
-    Example:
-        >>> is_sweep_folder("/nonexistent")
-        False
-    """
-    folder = Path(path)
-    manifest = folder / MANIFEST
-    if manifest.is_file():
-        try:
-            data = _read_json(manifest)
-        except _TooLarge:
-            return False  # a sweep's manifest is small: this is someone else's file
-        except (OSError, ValueError, RecursionError):
-            return True
-        if not isinstance(data, dict):
-            return True
-        return str(data.get("format", "")).startswith("ai-financing-web/sweep/") or "fingerprint" in data
-    return sweep_in_progress(folder)
-
-
-def sweep_in_progress(path: str | Path) -> bool:
-    """Whether a sweep is writing into ``path`` now: another process holds its ``.lock``.
-
-    Tested with a non-blocking shared ``flock`` attempt, released at once; the lock file
-    stays after a sweep ends, so its presence alone means nothing. Without ``fcntl``
-    (Windows) the answer is always False. A sweep starting in the very microsecond of the
-    test would see the folder as busy and say so (it is never mixed).
-    """
-    try:
-        import fcntl
-    except ImportError:
-        return False
-    try:
-        fd = os.open(Path(path) / LOCK, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return False  # no lock file (or not one a sweep made): nobody is writing
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
-def enclosing_sweep(path: str | Path) -> Path | None:
-    """The sweep folder that ``path`` lies inside (not ``path`` itself), or None."""
-    for parent in Path(os.path.abspath(path)).parents:  # abspath folds "..": a/b/../c is inside a, not b
-        if parent.is_dir() and is_sweep_folder(parent):
-            return parent
-    return None
 
 
 # ---------------------------------------------------------------------------- output folders
@@ -458,18 +397,6 @@ class SweepStore:
 
 
 # ---------------------------------------------------------------------------- reading files safely
-class _TooLarge(ValueError):
-    pass
-
-
-def _read_json(path: Path) -> Any:
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_MANIFEST_BYTES + 1)
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise _TooLarge(f"larger than {MAX_MANIFEST_BYTES:,} bytes")
-    return json.loads(data.decode("utf-8"))
-
-
 _GIVE_SWEEP = "give a folder written by run.py sweep or compare"
 
 
@@ -485,7 +412,7 @@ def read_manifest(root: str | Path) -> dict:
     advice = ("The folder cannot be analysed or resumed without it: run the sweep again into a new folder (--out), "
               "or delete this folder yourself and run the same sweep command again")
     try:
-        data = _read_json(path)
+        data = read_json(path)
     except FileNotFoundError:
         raise StorageError(f"{root}: not a sweep folder (no {MANIFEST}); {_GIVE_SWEEP}") from None
     except IsADirectoryError:
