@@ -32,6 +32,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.fields import FieldInfo
 
 from economy import yaml_input
+from economy.names import check_folder_name
 from economy.units import MONEY_ABS_TOL, quarter_index, quarter_label
 
 MAX_AMOUNT = 1e9
@@ -84,39 +85,6 @@ def _start_in_range(label: str) -> str:
 
 
 StartQuarter = Annotated[QuarterLabel, AfterValidator(_start_in_range)]
-
-FOLDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-"""A name that becomes one output folder (``run.name``, a study's ``name``): 1-100
-letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit. That keeps it
-one plain folder on every system: no path separator, no ``..``, no NUL, never absolute
-or hidden."""
-
-
-def check_folder_name(name: str) -> str:
-    """Return ``name`` if it can be one output folder's name (:data:`FOLDER_NAME`).
-
-    Raises:
-        ValueError: Saying what is wrong with it and what would be valid.
-    """
-    if FOLDER_NAME.fullmatch(name):
-        return name
-    valid = "give one folder name: 1-100 letters, digits, _ . and -, starting with a letter or digit (e.g. my_scenario)"
-    if not name:
-        why = "the name is empty"
-    elif "\x00" in name:
-        why = "the name holds a NUL character"
-    elif "/" in name or "\\" in name:
-        why = "the name holds a path separator (it names one folder, not a path)"
-    elif name in (".", ".."):
-        why = f"{name!r} is not a folder name"
-    elif name.startswith("."):
-        why = "the name starts with '.' (hidden folders are the program's own)"
-    elif len(name) > 100:
-        why = f"the name is {len(name)} characters long"
-    else:
-        why = "the name holds characters other than letters, digits, _ . and -"
-    raise ValueError(f"{why}; {valid}")
-
 
 FolderName = Annotated[str, AfterValidator(check_folder_name)]
 

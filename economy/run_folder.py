@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from economy.sweep.folders import enclosing_sweep, is_sweep_folder
+
 MARKER = "run.json"
 FORMAT = "ai-financing-web/run/1"
 _SHOWN = 5  # how many unexpected entries a refusal lists
@@ -63,11 +65,11 @@ def check_target(out: Path, force: bool = False) -> Target:
     if out.is_symlink():
         out = out.resolve()  # the rules apply to the folder the link points to, which is where files would go
     _check_parent_writable(out)
-    for folder in (out, *out.parents):
-        if _is_sweep(folder, writing_started=folder == out):
-            where = "is" if folder == out else f"is inside {folder}, which is"
-            raise OutputFolderError(f"{out}: {where} a parameter study (sweep folder); a run never writes there. "
-                                    "Give another folder with --out")
+    sweep = out if is_sweep_folder(out) else enclosing_sweep(out)
+    if sweep is not None:
+        where = "is" if sweep == out else f"is inside {sweep}, which is"
+        raise OutputFolderError(f"{out}: {where} a parameter study (sweep folder); a run never writes there. "
+                                "Give another folder with --out")
     if not out.exists():
         return Target(out, "new")
     if not out.is_dir():
@@ -191,21 +193,6 @@ def _is_inside(folder: Path, rel: str) -> bool:
     """A marker's entry names a file inside the folder (a doctored marker cannot point elsewhere)."""
     path = Path(rel)
     return not path.is_absolute() and ".." not in path.parts and (folder / path).resolve().is_relative_to(folder.resolve())
-
-
-def _is_sweep(folder: Path, writing_started: bool) -> bool:
-    """A parameter study's folder: its manifest, or (``writing_started``) the lock a sweep takes before writing anything."""
-    if writing_started and (folder / ".lock").is_file():
-        return True
-    if not (folder / "manifest.json").is_file():
-        return False
-    from economy.sweep.storage import FORMAT as SWEEP_FORMAT  # only when a manifest is there: it imports pyarrow
-
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return True  # a damaged manifest is still most likely a study's: leave it alone
-    return not isinstance(manifest, dict) or manifest.get("format") == SWEEP_FORMAT or "fingerprint" in manifest
 
 
 def _check_parent_writable(out: Path) -> None:

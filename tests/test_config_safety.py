@@ -228,7 +228,7 @@ def test_cli_refuses_infinite_runway(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "why"), [
     ("", "empty"), ("..", "not a folder name"), (".", "not a folder name"), ("../../x", "path separator"),
     ("/tmp/x", "path separator"), ("a\\b", "path separator"), ("a\x00b", "NUL"), (".hidden", "starts with '.'"),
-    ("x" * 101, "101 characters"), ("my run", "characters other than"),
+    ("x" * 121, "121 characters"), ("my run", "characters other than"),
 ])
 def test_bad_run_name_is_refused(name: str, why: str) -> None:
     """A run.name that is not one plain folder name is refused, saying why and what would be valid."""

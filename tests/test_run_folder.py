@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -128,18 +129,24 @@ def test_a_git_work_tree_is_refused_even_with_force(fast, tmp_path, force):
 
 @pytest.mark.parametrize("state", ["finished", "being_written", "inside"])
 def test_a_sweep_folder_is_never_touched(fast, tmp_path, state):
-    """A finished sweep, one still being written (only its lock yet) and a path inside one are all refused, even with --force."""
+    """A finished sweep, one being written (its lock held, no manifest yet) and a path inside one: refused, even with --force."""
     sweep = tmp_path / "sweep"
     sweep.mkdir()
-    if state == "being_written":
-        (sweep / ".lock").write_text("")
+    lock = None
+    if state == "being_written":  # a sweep holds its lock a moment before it writes its manifest
+        lock = open(sweep / ".lock", "a+")  # held until the run has been refused
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     else:
         (sweep / "manifest.json").write_text(json.dumps({"format": "ai-financing-web/sweep/1", "fingerprint": "x"}))
         (sweep / "chunks" / "0-9").mkdir(parents=True)
         (sweep / "chunks" / "0-9" / "runs.parquet").write_bytes(b"PAR1")
     before = _tree(sweep)
     out = sweep / "figures" if state == "inside" else sweep
-    assert _go("--out", str(out), "--force") == 2
+    try:
+        assert _go("--out", str(out), "--force") == 2
+    finally:
+        if lock is not None:
+            lock.close()
     assert _tree(sweep) == before and not (sweep / "figures").exists()
 
 

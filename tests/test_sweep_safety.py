@@ -26,9 +26,9 @@ import yaml
 import run
 from analysis.report import REPORT_MARKER
 from analysis.study import load_sweep
+from economy.names import check_folder_name
 from economy.sweep import cli, executors, plan, storage
 from economy.sweep.executors import ExecutorError, check_scheduler_address
-from economy.sweep.names import check_folder_name
 from economy.sweep.plan import MAX_RUNS, Plan, check_size
 from economy.sweep.runner import run_sweep
 from economy.sweep.sampling import count_points, make_design

@@ -43,7 +43,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from economy.config import Config, ConfigError, load_config, parse_path, read_yaml, set_path, with_overrides
-from economy.sweep.names import check_folder_name
+from economy.names import check_folder_name
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="letters, digits and _, not starting with a digit")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]

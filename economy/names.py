@@ -48,12 +48,21 @@ def check_folder_name(name: object) -> str:
         raise ValueError(f"must be text; got {type(name).__name__} {name!r}; {_VALID}")
     shown = repr(name) if len(name) <= 60 else repr(name[:60]) + "..."
     if not name:
-        raise ValueError(f"must not be empty; {_VALID}")
+        raise ValueError(f"the name is empty; {_VALID}")
+    if "\x00" in name:
+        raise ValueError(f"the name holds a NUL character; {_VALID}")
+    if "/" in name or "\\" in name:
+        raise ValueError(f"{shown} holds a path separator (it names one folder, not a path); {_VALID}")
+    if name in (".", ".."):
+        raise ValueError(f"{name!r} is not a folder name; {_VALID}")
+    if name.startswith("."):
+        raise ValueError(f"{shown} starts with '.' (hidden folders are the program's own); {_VALID}")
     if len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"{shown} is {len(name)} characters long; {_VALID}")
+        raise ValueError(f"the name is {len(name)} characters long; {_VALID}")
     if not re.fullmatch(FOLDER_NAME_PATTERN, name):
         bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in "_.-"))})
-        what = (f"contains {', '.join(repr(c) for c in bad)}" if bad else f"starts with {name[0]!r}")
+        what = (f"holds characters other than letters, digits, _ . and - ({', '.join(repr(c) for c in bad)})" if bad
+                else f"starts with {name[0]!r}")
         raise ValueError(f"{shown} {what}; {_VALID}")
     if name.endswith("."):
         raise ValueError(f"{shown} ends with '.' (some file systems drop it); {_VALID}")
