@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from economy.config import Config, ConfigError, load_config
+from tests.config_data import company, contract, tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "configs" / "tiny.yaml"
@@ -33,21 +34,6 @@ Expect = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 # ---------------------------------------------------------------------------- helpers
-def tiny() -> dict:
-    """The tiny config as plain data."""
-    return yaml.safe_load(TINY.read_text(encoding="utf-8"))
-
-
-def company(data: dict, cid: str) -> dict:
-    """The company entry with this id."""
-    return next(c for c in data["companies"] if c["id"] == cid)
-
-
-def contract(data: dict, kid: str) -> dict:
-    """The contract entry with this id."""
-    return next(k for k in data["contracts"] if k["id"] == kid)
-
-
 def dump(path: Path, data: dict) -> Path:
     """Write plain data as YAML and return the path."""
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

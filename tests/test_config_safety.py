@@ -36,6 +36,7 @@ from economy.config import (
 )
 from economy.sweep.spec import SpecError, load_study
 from model import AIFinanceModel
+from tests.config_data import company, contract, tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "configs" / "tiny.yaml"
@@ -43,21 +44,6 @@ SMOKE = ROOT / "configs" / "sweeps" / "smoke.yaml"
 
 
 # ---------------------------------------------------------------------------- helpers
-def tiny() -> dict:
-    """The tiny config as plain data."""
-    return yaml.safe_load(TINY.read_text(encoding="utf-8"))
-
-
-def company(data: dict, cid: str) -> dict:
-    """The company entry with this id."""
-    return next(c for c in data["companies"] if c["id"] == cid)
-
-
-def contract(data: dict, kid: str) -> dict:
-    """The contract entry with this id."""
-    return next(k for k in data["contracts"] if k["id"] == kid)
-
-
 def refusal(data: dict) -> str:
     """The message of the ConfigError that validating ``data`` raises."""
     with pytest.raises(ConfigError) as info:
