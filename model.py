@@ -20,7 +20,7 @@ from agents import ROLE_CLASSES, Company, Status
 from agents.base import annual_growth
 from agents.builder import StartBuild
 from agents.chipmaker import ChipMaker, TrancheDue, choose_tranches
-from agents.decisions import ReleaseTranche
+from agents.decisions import RefuseRoll, ReleaseTranche, RollLoan
 from agents.lab import (
     Cancel,
     CutCosts,
@@ -32,7 +32,7 @@ from agents.lab import (
     health_score,
     round_take_up,
 )
-from agents.lender import CreditConditions, credit_leverage, lending_decision
+from agents.lender import CreditConditions, credit_leverage, decide_roll, lending_decision
 from economy.actions import draw, open_loan
 from economy.capacity import Build, Vintage
 from economy.channels import Channel, ChannelLog
@@ -689,8 +689,9 @@ class AIFinanceModel(mesa.Model):
                                f"{co.spec.name} sells ${sold:.1f}B of holdings to meet ${short:.1f}B due")
 
     def _refinance(self, views: dict, dues: dict[int, float]) -> None:
-        """Borrowers ask to roll loans maturing this quarter; lenders decide by their rule."""
+        """Borrowers ask to roll loans maturing this quarter; lenders decide by their rule (:func:`agents.lender.decide_roll`)."""
         q = self.quarter
+        decided: list[RollLoan | RefuseRoll] = []
         for loan in self.book.of_kind(Loan):
             if loan.end != q or not loan.live(q) or loan.principal <= 0:
                 continue
@@ -701,24 +702,25 @@ class AIFinanceModel(mesa.Model):
             floor = borrower.spec.builder.min_cash if borrower.spec.builder else 0.0
             if v.cash - floor >= dues.get(borrower.holder, 0.0):
                 continue  # repaid from cash at maturity
-            dta = self.leverage(borrower, lender, 0.0)
-            # rolling a loan is lending its principal again: it counts against what the lender will put out
-            ok, spread = lending_decision(lender.spec.lender, dta, loan.principal, views[lender.holder].cash,
-                                          self.credit_conditions(lender, borrower))
-            if ok:
-                loan.end = q + lender.spec.lender.tenor_quarters
+            # every lender decides from the same frozen views before any roll is carried out
+            decided.append(decide_roll(lender.spec.lender, loan.id, loan.principal, self.leverage(borrower, lender, 0.0),
+                                       views[lender.holder].cash, self.credit_conditions(lender, borrower)))
+        for d in decided:
+            loan = self.book.by_id[d.loan_id]
+            borrower, lender = self.by_holder[loan.to_party], self.by_holder[loan.from_party]
+            if isinstance(d, RollLoan):
+                loan.end = q + d.tenor_quarters
                 if loan.fixed_rate_annual is None:
-                    loan.spread_bp = spread
+                    loan.spread_bp = d.spread_bp
                 else:
-                    loan.fixed_rate_annual = self.market.policy_rate_annual + spread / 1e4
+                    loan.fixed_rate_annual = self.market.policy_rate_annual + d.spread_bp / 1e4
                 self.event("refinanced", borrower, lender, loan.principal,
                            f"{lender.spec.name} rolls ${loan.principal:.1f}B of {borrower.spec.name} debt to "
                            f"{quarter_label(loan.end, self.origin)}")
             else:
                 self.event("refinancing_refused", lender, borrower, loan.principal,
-                           f"{lender.spec.name} refuses to roll ${loan.principal:.1f}B of {borrower.spec.name} debt (leverage "
-                           f"{dta:.0%})",
-                           Channel.CREDIT.value)
+                           f"{lender.spec.name} refuses to roll ${loan.principal:.1f}B of {borrower.spec.name} debt "
+                           f"(leverage {d.leverage:.0%})", Channel.CREDIT.value)
                 self.note_channel(borrower.holder, Channel.CREDIT, loan.principal, lender.entity)
 
     # 4 ------------------------------------------------------------------

@@ -26,3 +26,20 @@ class HoldBackTranche:
     amount: float
     health: float
     threshold: float
+
+
+@dataclass(frozen=True)
+class RollLoan:
+    """Lend a maturing loan's principal again, for ``tenor_quarters`` more, at ``spread_bp`` over the policy rate."""
+
+    loan_id: str
+    spread_bp: float
+    tenor_quarters: int
+
+
+@dataclass(frozen=True)
+class RefuseRoll:
+    """Let a maturing loan fall due: the borrower must repay it now (the credit channel)."""
+
+    loan_id: str
+    leverage: float

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.base import Company
+from agents.decisions import RefuseRoll, RollLoan
 from economy.config import LenderParams
 
 
@@ -67,6 +68,17 @@ def lending_decision(
         limit = min(limit, c.leverage_cap)
     capacity = lender_cash * params.max_exposure_share * max(0.0, 1.0 - params.tightening_capacity * c.stress)
     return leverage_after <= limit and amount <= capacity, max(0.0, spread)
+
+
+def decide_roll(params: LenderParams, loan_id: str, principal: float, leverage: float, lender_cash: float,
+                conditions: CreditConditions) -> RollLoan | RefuseRoll:
+    """Roll a maturing loan if :func:`lending_decision` would lend its principal again, at the spread it quotes.
+
+    Rolling is lending the principal anew, so it counts against what the lender will put
+    into one loan, and the borrower's leverage is judged as it stands.
+    """
+    ok, spread = lending_decision(params, leverage, principal, lender_cash, conditions)
+    return RollLoan(loan_id, spread, params.tenor_quarters) if ok else RefuseRoll(loan_id, leverage)
 
 
 class Lender(Company):

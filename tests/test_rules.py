@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from agents.base import Status, View
 from agents.builder import build_budget, capacity_gap, spot_appetite
 from agents.chipmaker import TrancheDue, choose_tranches, release_tranche
-from agents.decisions import HoldBackTranche, ReleaseTranche
+from agents.decisions import HoldBackTranche, RefuseRoll, ReleaseTranche, RollLoan
 from agents.government import rescue_decision
 from agents.investor import margin_call
 from agents.lab import (
@@ -23,7 +23,7 @@ from agents.lab import (
     relief,
     round_take_up,
 )
-from agents.lender import CreditConditions, credit_leverage, lending_decision
+from agents.lender import CreditConditions, credit_leverage, decide_roll, lending_decision
 from economy.config import LabParams, LenderParams
 
 LAB = LabParams(market_share=0.5, opex_quarterly=2.0, revenue_per_gw_quarter_max=6.0, min_runway_quarters=4,
@@ -214,3 +214,12 @@ def test_thin_interest_cover_raises_spreads_and_collateral_lowers_them(cover_a, 
     assert lending_decision(LENDER, 0.5, 1.0, 100.0, thick)[1] <= lending_decision(LENDER, 0.5, 1.0, 100.0, thin)[1]
     secured = CreditConditions(0.0, 0.0, 0.0, interest_cover=hi, secured=True)
     assert lending_decision(LENDER, 0.5, 1.0, 100.0, secured)[1] <= lending_decision(LENDER, 0.5, 1.0, 100.0, thick)[1]
+
+
+def test_a_roll_is_the_lending_rule_applied_to_the_principal_again():
+    """A roll is granted at the spread the lender would quote for new money, for its usual tenor; above its limit, refused."""
+    calm = CreditConditions(0.0, 0.0, 0.0)
+    ok, spread = lending_decision(LENDER, 0.5, 10.0, 100.0, calm)
+    assert ok and decide_roll(LENDER, "l1", 10.0, 0.5, 100.0, calm) == RollLoan("l1", spread, LENDER.tenor_quarters)
+    assert decide_roll(LENDER, "l1", 10.0, 0.9, 100.0, calm) == RefuseRoll("l1", 0.9)
+    assert decide_roll(LENDER, "l1", 60.0, 0.5, 100.0, calm) == RefuseRoll("l1", 0.5)  # more than it puts in one loan
