@@ -209,7 +209,8 @@ class AIFinanceModel(mesa.Model):
         """Fix each firm's multiple on its own business so the opening values match the config."""
         S = self.holdings_matrix()
         v0 = np.array([c.spec.market_value for c in self.companies])
-        own0 = v0 - S @ v0
+        # summed in order, not by BLAS, so the opening multiples have the same digits on every CPU
+        own0 = np.array([v0[i] - math.fsum(S[i] * v0) for i in range(len(v0))])
         for i, c in enumerate(self.companies):
             base = self.fundamental_revenue(c, opening=True)
             # a revenue so small that value / revenue overflows is no base for a multiple: the value stays fixed
