@@ -1,0 +1,182 @@
+"""The companies of a config: each holder's role, opening balance sheet and decision parameters; the external sector."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from economy.config.schema_base import MAX_AMOUNT, EntityId, Money, Policy, PositiveMoney, QuarterLabel, Rate, Role, Share, Strict
+from economy.config.schema_world import Build
+
+
+class Opening(Strict):
+    """A holder's opening balance sheet apart from contracts (loans, stakes) and capacity."""
+
+    cash: Money
+    receivables: Money = 0.0
+    other_assets: Money = 0.0
+    non_ai_business: Money = 0.0
+    payables: Money = 0.0
+    deferred_revenue: Money = 0.0
+
+
+class Capacity(Strict):
+    """Data-centre capacity owned at the start: ``gw`` of shells, with as much hardware unless ``hardware_gw`` says otherwise."""
+
+    gw: Money = 0.0
+    hardware_gw: Money | None = None
+    hardware_book: Money = 0.0
+    shell_book: Money = 0.0
+    hardware_age_quarters: Annotated[int, Field(ge=0, le=60)] = 0
+    under_construction: tuple[Build, ...] = ()
+
+
+class Reported(Strict):
+    """Last reported quarter before the run (shown as the opening row)."""
+
+    revenue_quarterly: Money = 0.0
+    net_income_quarterly: Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)] = 0.0
+
+
+class NonAi(Strict):
+    """A business outside AI with its own cash flow (Windows, ads, retail, gaming chips)."""
+
+    revenue_quarterly: Money
+    operating_margin: Annotated[float, Field(ge=-1, le=1)]
+    growth_annual: Rate = 0.0
+
+
+class ReachChange(Strict):
+    """A scenario lever: from this quarter on, a lab's distribution reach is multiplied."""
+
+    from_quarter: QuarterLabel = Field(alias="from")
+    multiplier: Annotated[float, Field(gt=0, le=100)]
+
+
+class LabParams(Strict):
+    """An AI lab business (a lab, or a hyperscaler's own model business)."""
+
+    market_share: Share
+    reach_path: tuple[ReachChange, ...] = ()
+    price: PositiveMoney = 1.0
+    opex_quarterly: Money
+    opex_growth_annual: Rate = 0.0
+    opex_revenue_share: Share = 0.0
+    sbc_quarterly: Money = 0.0
+    revenue_per_gw_quarter_max: PositiveMoney
+    min_runway_quarters: Annotated[float, Field(gt=0, le=100)] = 4.0
+    target_runway_quarters: Annotated[float, Field(gt=0, le=100)] = 8.0
+    valuation_multiple: Annotated[float, Field(gt=0, le=1000)] = 25.0
+    plan_horizon_quarters: Annotated[int, Field(ge=1, le=40)] = 8
+    compute_headroom: Annotated[float, Field(ge=0, le=5)] = 0.2
+    min_utilisation: Share = 0.6
+    new_contract_quarters: Annotated[int, Field(ge=1, le=80)] = 20
+    multiple_growth_sensitivity: Annotated[float, Field(ge=0, le=5)] = 1.0
+    inference_diversification: Share = 0.0
+    ipo_min_valuation: Money | None = None
+    ipo_min_sentiment: Annotated[float, Field(ge=-1, le=1)] = 0.2
+    ipo_raise_share: Share = 0.05
+
+
+class ChipParams(Strict):
+    """A chipmaker's sales."""
+
+    gross_margin: Annotated[float, Field(gt=0, lt=1)]
+    hardware_share: Share
+    external_sales_quarterly: Money = 0.0
+    external_growth_annual: Rate = 0.0
+
+
+class BuilderParams(Strict):
+    """A company that builds data-centre capacity (hyperscaler, neocloud)."""
+
+    lender: EntityId
+    min_cash: Money = 0.0
+    max_debt_to_assets: Annotated[float, Field(gt=0, lt=1)] = 0.6
+    own_use_gw: Money = 0.0
+    own_use_growth_annual: Rate = 0.0
+    min_buyer_health: Share = 0.3
+    spot_share: Share = 0.0
+    sells_spot: bool = True
+    spot_utilisation: Share = 0.8
+
+
+class InvestorParams(Strict):
+    """An investor funding commitments from holdings and margin loans."""
+
+    lender: EntityId
+    max_loan_to_value: Annotated[float, Field(gt=0, lt=1)] = 0.35
+    min_cash: Money = 0.0
+
+
+class LenderParams(Strict):
+    """A lender (banks and bond market, private credit)."""
+
+    base_spread_bp: Annotated[float, Field(ge=0, le=5000)]
+    leverage_spread_bp: Annotated[float, Field(ge=0, le=20000)] = 300.0
+    max_borrower_debt_to_assets: Annotated[float, Field(gt=0, le=1)] = 0.7
+    max_exposure_share: Share = 0.25
+    tenor_quarters: Annotated[int, Field(ge=1, le=160)] = 20
+    backlog_advance_rate: Share = 0.5
+    tightening_bp: Annotated[float, Field(ge=0, le=20000)] = 500.0
+    tightening_capacity: Annotated[float, Field(ge=0, le=100)] = 2.0
+    tbtf_discount_bp: Annotated[float, Field(ge=0, le=2000)] = 100.0
+    cover_spread_bp: Annotated[float, Field(ge=0, le=5000)] = 150.0
+    secured_discount_bp: Annotated[float, Field(ge=0, le=2000)] = 50.0
+
+
+class GovernmentParams(Strict):
+    """The government's rescue policy."""
+
+    policy: Policy = "none"
+    systemic_threshold: Money = 100.0
+    ex_ante_max_leverage: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
+class Company(Strict):
+    """One ledger holder with decision rules: its role, opening state and parameters."""
+
+    id: EntityId
+    name: str = Field(min_length=1)
+    role: Role
+    listed: bool = False
+    shares_outstanding: PositiveMoney | None = None
+    market_value: Money = 0.0
+    payout_ratio: Share = 0.0
+    opening: Opening
+    reported: Reported = Reported()
+    capacity: Capacity = Capacity()
+    non_ai: NonAi | None = None
+    lab: LabParams | None = None
+    chips: ChipParams | None = None
+    builder: BuilderParams | None = None
+    investor: InvestorParams | None = None
+    lender: LenderParams | None = None
+    government: GovernmentParams | None = None
+    source: str = ""
+
+
+ROLE_SECTION: dict[str, str] = {
+    "lab": "lab",
+    "chipmaker": "chips",
+    "hyperscaler": "builder",
+    "neocloud": "builder",
+    "investor": "investor",
+    "lender": "lender",
+    "government": "government",
+}
+
+
+MIN_EXTERNAL_CASH = 1e5
+"""Least cash of the external sector ($100T, the order of world GDP).
+
+The external sector stands for the rest of the world economy and is meant to pay without
+limit; the model still checks that it never holds negative cash, so a small figure (a
+typo, or a sweep scaling it down) would stop a run on the books instead of at load."""
+
+
+class External(Strict):
+    """The rest of the economy: households, enterprises, outside investors, suppliers."""
+
+    cash: Annotated[float, Field(ge=MIN_EXTERNAL_CASH, le=MAX_AMOUNT)]

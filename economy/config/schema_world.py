@@ -1,0 +1,117 @@
+"""The world section of a config: demand, rates, GPU prices, the economy, sentiment; and the contagion channels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from economy.config.schema_base import Money, PositiveMoney, QuarterLabel, Rate, Regime, Share, Strict
+
+
+class RegimeSpec(Strict):
+    """Growth of end-user AI spending while a demand regime lasts."""
+
+    growth_annual: Rate
+    volatility_annual: Annotated[float, Field(ge=0, le=2)] = 0.0
+
+
+class RegimeChange(Strict):
+    """A scenario lever: from this quarter on, demand follows this regime."""
+
+    from_quarter: QuarterLabel = Field(alias="from")
+    regime: Regime
+
+
+class Demand(Strict):
+    """End-user spending on AI (consumers, enterprises, API), from the external sector."""
+
+    initial_annual: PositiveMoney
+    regimes: dict[Regime, RegimeSpec]
+    regime: Regime = "steady"
+    switch_prob_quarterly: Share = 0.0
+    regime_path: tuple[RegimeChange, ...] = ()
+    others_share: Share = 0.0
+    growth_halflife_years: Annotated[float, Field(gt=0, le=100)] | None = None
+    share_inertia: Share = 0.9
+    capability_growth_quarterly: Annotated[float, Field(ge=0, le=1)] = 0.03
+    capability_exponent: Annotated[float, Field(ge=0, le=10)] = 1.0
+    price_elasticity: Annotated[float, Field(ge=0, le=10)] = 1.0
+    capability_noise: Annotated[float, Field(ge=0, le=5)] = 0.0
+
+
+class RateStep(Strict):
+    """The policy rate from a quarter on (annual, e.g. 0.036 for 3.6%)."""
+
+    from_quarter: QuarterLabel = Field(alias="from")
+    rate_annual: Annotated[float, Field(ge=-0.05, le=0.5)]
+
+
+class GpuMarket(Strict):
+    """Rental price of compute and the resale market for hardware."""
+
+    rent_per_gw_quarter: PositiveMoney
+    contract_premium: Annotated[float, Field(gt=0, le=5)] = 1.25
+    spot_demand_gw: Money = 0.0
+    decline_annual: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    utilisation_elasticity: Annotated[float, Field(ge=0, le=10)] = 0.0
+    price_memory: Share = 0.8
+    fire_sale_depth: PositiveMoney = 50.0
+
+
+class Macro(Strict):
+    """The economy the AI build-out sits in."""
+
+    gdp_annual: PositiveMoney
+    gdp_growth_annual: Rate = 0.0
+
+
+class Sentiment(Strict):
+    """Market-wide mood: 0 neutral, positive exuberant, negative fearful."""
+
+    initial: Annotated[float, Field(ge=-1, le=1)] = 0.0
+    memory: Share = 0.8
+
+
+class Build(Strict):
+    """Capacity that a builder has under construction at the start."""
+
+    gw: PositiveMoney
+    complete: QuarterLabel
+    spent: Money = 0.0
+    hardware: bool = True
+
+
+class Bankruptcy(Strict):
+    """Rogers-Veraart bankruptcy costs: a defaulter realises ``alpha`` of its cash and ``beta`` of what it is paid."""
+
+    alpha: Annotated[float, Field(gt=0, le=1)] = 1.0
+    beta: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
+class World(Strict):
+    """Everything outside the companies that moves them."""
+
+    demand: Demand
+    policy_rate: tuple[RateStep, ...] = Field(min_length=1)
+    gpu: GpuMarket
+    macro: Macro
+    sentiment: Sentiment = Sentiment()
+    capex_per_gw: PositiveMoney
+    hardware_share: Annotated[float, Field(gt=0, lt=1)]
+    hardware_life_quarters: Annotated[int, Field(ge=4, le=60)]
+    shell_life_quarters: Annotated[int, Field(ge=8, le=120)]
+    build_lead_quarters: Annotated[int, Field(ge=1, le=16)]
+    hosting_cost_per_gw_quarter: Money = 0.0
+    bankruptcy: Bankruptcy = Bankruptcy()
+
+
+class Channels(Strict):
+    """Contagion channels of MODEL.md section 8, each switchable."""
+
+    payment: bool = True
+    equity: bool = True
+    collateral: bool = True
+    credit: bool = True
+    confidence: bool = True
+    demand: bool = True
