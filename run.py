@@ -5,6 +5,9 @@
     python run.py sweep SPEC | analyze DIR | compare SCENARIO... --seeds N   # parameter studies (README)
     python run.py export SCENARIO... --out handout.html   # a self-contained HTML handout (classroom extras)
 
+This is the composition root: it may import every layer, and hands the parameter
+studies what they need from above ``economy`` in a :func:`study_kit`.
+
 Exit status 0 on success, 2 for a mistake in the input (the message names the file,
 the field and what would be valid), 1 if the model itself stops on a broken invariant.
 Nothing is written to the output folder unless the run completes, and nothing a run did
@@ -25,6 +28,7 @@ import yaml
 from economy.provenance import code_version, whole_number
 from economy.sweep.cli import COMMANDS as STUDY_COMMANDS
 from economy.sweep.cli import add_study_commands, dispatch
+from economy.sweep.kit import StudyKit
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "configs" / "baseline.yaml"
@@ -52,6 +56,43 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--embed-font", action="store_true", help="inline the Japanese font (adds ~8 MB)")
     add_study_commands(sub)
     return p
+
+
+def release_model(model) -> None:
+    """Let a model whose run is over (finished or failed) be freed.
+
+    Mesa 3.3.1 keeps every model alive in a class-level table of agent-id counters
+    (``mesa.Agent._ids``; mesa/mesa#3179, fixed upstream in #3180): a worker making
+    thousands of runs would otherwise grow by about 2 MB a run. ``AIFinanceModel.run``
+    lets a finished run go itself; this also covers a run that raised part-way.
+    """
+    import mesa
+
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+
+
+def study_kit() -> StudyKit:
+    """What the parameter studies need from the model and the analysis (``economy`` imports neither).
+
+    Workers receive it pickled: the model class and the analysis functions travel by
+    name, and each worker process imports the ``preload`` modules when it starts.
+    """
+    from analysis.report import ReportError, write_report
+    from analysis.study import load_sweep, sweep_manifest
+    from analysis.study_figures import fan_chart
+    from analysis.study_tables import KEY_SERIES, comparison_table, describe_metrics, key_metrics
+    from analysis.summary import run_metrics, summarize
+    from economy.sweep.kit import StudyReports, metric_names_of
+    from model import AIFinanceModel
+
+    reports = StudyReports(write_report=write_report, report_error=ReportError, load_sweep=load_sweep,
+                           sweep_manifest=sweep_manifest, fan_chart=fan_chart, key_series=tuple(KEY_SERIES),
+                           key_metrics=key_metrics, describe_metrics=describe_metrics, comparison_table=comparison_table)
+    return StudyKit(model_factory=AIFinanceModel, summarize=summarize, run_metrics=run_metrics,
+                    metric_names=metric_names_of(run_metrics), release=release_model,
+                    preload=("model", "analysis.summary"), reports=reports)
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -191,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         return run_command(str(DEFAULT_CONFIG), None, None, None)
     if args.command in STUDY_COMMANDS:
-        return dispatch(args)
+        return dispatch(args, study_kit())
     if args.command == "export":
         return export_command(args)
     return run_command(args.config, args.seed, args.quarters, args.out, args.force)

@@ -1,12 +1,15 @@
-"""Helpers shared by the sweep tests: small specs on the tiny config, and a model that fails on purpose."""
+"""Helpers shared by the sweep tests: small specs on the tiny config, the study kit, and a model that fails on purpose."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from economy.sweep.kit import StudyKit
 from model import AIFinanceModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +42,18 @@ def tiny_spec(folder: Path, name: str = "tiny_grid", **changes: Any) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return path
+
+
+@functools.cache
+def _study_kit() -> StudyKit:
+    import run
+
+    return run.study_kit()
+
+
+def kit(**changes: Any) -> StudyKit:
+    """The kit ``run.py`` gives the study commands, with ``changes`` to its fields (e.g. ``model_factory=FailingModel``)."""
+    return dataclasses.replace(_study_kit(), **changes) if changes else _study_kit()
 
 
 class FailingModel(AIFinanceModel):

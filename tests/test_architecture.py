@@ -18,16 +18,9 @@ FORBIDDEN = {
 # other, and on an entry here that is no longer needed, so this list can only shrink.
 KNOWN = {
     ("agents/base.py", "model"): "agents ask the model for what they need instead of receiving a frozen view (issue 8)",
-    ("economy/sweep/executors.py", "analysis"): "workers preload the metrics, which should be injected (issue 8)",
-    ("economy/sweep/executors.py", "model"): "workers preload the model, whose factory should be injected (issue 8)",
     ("economy/defaults.py", "agents"): "the default phase takes the government's and investors' decisions (issue 9)",
     ("economy/defaults.py", "model"): "the resolver works on the model, not on a passive Economy state (issue 8)",
     ("economy/records.py", "model"): "the recorder reads the model, not a passive Economy state (issue 8)",
-    ("economy/sweep/cli.py", "analysis"): "the study commands are a composition root that belongs beside run.py (issue 8)",
-    ("economy/sweep/task.py", "analysis"): "the metrics should be injected into the sweep (issue 8)",
-    ("economy/sweep/task.py", "model"): "the model factory should be injected into the sweep (issue 8)",
-    ("economy/sweep/task.py", "mesa"): "releasing Mesa's id counter belongs to the injected factory (issue 8)",
-    ("economy/sweep/spec.py", "analysis"): "the metric names should come from the injected metrics (issue 8)",
 }
 
 

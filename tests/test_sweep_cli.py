@@ -17,7 +17,7 @@ import run
 from analysis.study import load_sweep
 from economy.sweep.runner import run_sweep
 from economy.sweep.spec import load_study
-from tests.sweep_support import ROOT, TINY, tiny_spec
+from tests.sweep_support import ROOT, TINY, kit, tiny_spec
 
 RUN = [sys.executable, str(ROOT / "run.py")]
 
@@ -63,7 +63,7 @@ def test_resume_after_hard_kill_gives_the_uninterrupted_table(tmp_path: Path) ->
     assert f"({len(partial)} stored, {36 - len(partial)} to run)" in done.stderr
 
     reference = tmp_path / "reference"
-    run_sweep(load_study(spec), reference, executor="serial", progress=False, log=lambda _m: None)
+    run_sweep(load_study(spec), reference, kit(), executor="serial", progress=False, log=lambda _m: None)
     resumed = load_sweep(out)
     assert resumed.run_id.is_unique and len(resumed) == 36
     pd.testing.assert_frame_equal(resumed, load_sweep(reference))

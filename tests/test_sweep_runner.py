@@ -10,15 +10,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.study import load_sweep
+from economy.sweep.kit import StudyKit
 from economy.sweep.runner import rerun, run_sweep
 from economy.sweep.spec import load_study
 from economy.sweep.storage import StorageError, SweepStore
-from tests.sweep_support import FAIL_AT, FailingModel, tiny_spec
+from tests.sweep_support import FAIL_AT, FailingModel, kit, tiny_spec
 
 
-def _sweep(tmp_path: Path, out: str, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    study = load_study(tiny_spec(tmp_path))
-    run_sweep(study, tmp_path / out, progress=False, log=lambda _m: None, **kwargs)
+def _sweep(tmp_path: Path, out: str, study_kit: StudyKit | None = None, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    study = load_study(tiny_spec(tmp_path), kit().metric_names)
+    run_sweep(study, tmp_path / out, study_kit or kit(), progress=False, log=lambda _m: None, **kwargs)
     return load_sweep(tmp_path / out), load_sweep(tmp_path / out, "timeseries")
 
 
@@ -48,7 +49,8 @@ def test_rows_carry_run_id_seed_and_parameters(tmp_path: Path) -> None:
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
     """Runs that raise are stored as failed with parameters, seed and error; the others complete."""
-    runs, _ = _sweep(tmp_path, "out", executor="processes", workers=2, chunk_size=4, model_factory=FailingModel)
+    runs, _ = _sweep(tmp_path, "out", executor="processes", workers=2, chunk_size=4,
+                       study_kit=kit(model_factory=FailingModel))
     failed = runs[runs.status == "failed"]
     assert len(failed) == 4 and (failed.growth == FAIL_AT).all()
     assert failed.error.str.startswith("RuntimeError: deliberate failure for the test").all()
@@ -63,7 +65,7 @@ def test_a_combination_the_config_refuses_is_recorded(tmp_path: Path) -> None:
         "ramp": {"path": "contracts[id=rent].ramp_quarters", "values": [1, 4]},
         "length": {"path": "contracts[id=rent].quarters", "values": [2, 8]},
     }, replications=1)
-    run_sweep(load_study(spec), tmp_path / "out", executor="serial", progress=False, log=lambda _m: None)
+    run_sweep(load_study(spec), tmp_path / "out", kit(), executor="serial", progress=False, log=lambda _m: None)
     runs = load_sweep(tmp_path / "out")
     bad = runs[(runs.ramp == 4) & (runs.length == 2)]
     assert bad.status.tolist() == ["failed"] and "ramp_quarters" in bad.error.iloc[0]
@@ -73,17 +75,17 @@ def test_a_combination_the_config_refuses_is_recorded(tmp_path: Path) -> None:
 def test_rerun_of_one_run_reproduces_its_stored_row(tmp_path: Path) -> None:
     """Re-running a single run by its index gives exactly the row the sweep stored."""
     study = load_study(tiny_spec(tmp_path))
-    run_sweep(study, tmp_path / "out", executor="processes", workers=2, progress=False, log=lambda _m: None)
+    run_sweep(study, tmp_path / "out", kit(), executor="processes", workers=2, progress=False, log=lambda _m: None)
     stored = SweepStore(tmp_path / "out").read().to_pylist()
     for run_id in (0, 7, 11):
-        assert rerun(study, run_id) == stored[run_id]
+        assert rerun(study, run_id, kit()) == stored[run_id]
 
 
 def test_resume_makes_only_missing_runs(tmp_path: Path) -> None:
     """After removing two chunks, a second invocation makes exactly those runs and the table is whole again."""
     study = load_study(tiny_spec(tmp_path))
     out = tmp_path / "out"
-    run_sweep(study, out, executor="serial", chunk_size=3, progress=False, log=lambda _m: None)
+    run_sweep(study, out, kit(), executor="serial", chunk_size=3, progress=False, log=lambda _m: None)
     full = load_sweep(out)
     chunks = SweepStore(out).chunk_dirs()
     for d in chunks[1:3]:
@@ -91,11 +93,11 @@ def test_resume_makes_only_missing_runs(tmp_path: Path) -> None:
             f.unlink()
         d.rmdir()
     (out / "chunks" / ".tmp-0000000000-0000000002-deadbeef").mkdir()  # a chunk a killed process left half-written
-    outcome = run_sweep(study, out, executor="serial", chunk_size=3, progress=False, log=lambda _m: None)
+    outcome = run_sweep(study, out, kit(), executor="serial", chunk_size=3, progress=False, log=lambda _m: None)
     assert (outcome.stored_before, outcome.made) == (6, 6)
     pd.testing.assert_frame_equal(full, load_sweep(out))
     assert not list((out / "chunks").glob(".tmp-*"))
-    again = run_sweep(study, out, executor="serial", progress=False, log=lambda _m: None)
+    again = run_sweep(study, out, kit(), executor="serial", progress=False, log=lambda _m: None)
     assert again.made == 0 and again.complete
 
 
@@ -115,18 +117,18 @@ def test_a_folder_of_another_sweep_is_refused(tmp_path: Path) -> None:
     _sweep(tmp_path, "out", executor="serial")
     other = load_study(tiny_spec(tmp_path, name="other", seed=12))
     with pytest.raises(StorageError, match="different spec"):
-        run_sweep(other, tmp_path / "out", executor="serial", progress=False, log=lambda _m: None)
+        run_sweep(other, tmp_path / "out", kit(), executor="serial", progress=False, log=lambda _m: None)
 
 
 def test_a_second_writer_is_refused(tmp_path: Path) -> None:
     """While one sweep holds a folder, another cannot write into it."""
     study = load_study(tiny_spec(tmp_path))
-    run_sweep(study, tmp_path / "out", executor="serial", progress=False, log=lambda _m: None)
+    run_sweep(study, tmp_path / "out", kit(), executor="serial", progress=False, log=lambda _m: None)
     holder = SweepStore(tmp_path / "out")
     holder._acquire_lock()
     try:
         with pytest.raises(StorageError, match="another sweep is writing"):
-            run_sweep(study, tmp_path / "out", executor="serial", progress=False, log=lambda _m: None)
+            run_sweep(study, tmp_path / "out", kit(), executor="serial", progress=False, log=lambda _m: None)
     finally:
         holder.close()
 
@@ -134,7 +136,7 @@ def test_a_second_writer_is_refused(tmp_path: Path) -> None:
 def test_monte_carlo_without_parameters(tmp_path: Path) -> None:
     """A spec with no parameters replicates the base config with a different seed per run."""
     study = load_study(tiny_spec(tmp_path, parameters={}, replications=5))
-    run_sweep(study, tmp_path / "out", executor="serial", progress=False, log=lambda _m: None)
+    run_sweep(study, tmp_path / "out", kit(), executor="serial", progress=False, log=lambda _m: None)
     runs = load_sweep(tmp_path / "out")
     assert len(runs) == 5 and runs.seed.nunique() == 5 and (runs.point_id == 0).all()
 
@@ -150,6 +152,6 @@ def test_finished_models_are_freed(tmp_path: Path) -> None:
     study = load_study(tiny_spec(tmp_path))
     gc.collect()
     before = sum(isinstance(o, AIFinanceModel) for o in gc.get_objects())
-    run_chunk(SweepContext(study), Plan(study).runs(range(4)))
+    run_chunk(SweepContext(study, kit()), Plan(study).runs(range(4)))
     gc.collect()
     assert sum(isinstance(o, AIFinanceModel) for o in gc.get_objects()) == before

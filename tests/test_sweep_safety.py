@@ -34,7 +34,7 @@ from economy.sweep.runner import run_sweep
 from economy.sweep.sampling import count_points, make_design
 from economy.sweep.spec import SpecError, load_study
 from economy.sweep.storage import FORMAT, SweepStore, is_sweep_folder, sweep_in_progress
-from tests.sweep_support import ROOT, TINY, tiny_spec
+from tests.sweep_support import ROOT, TINY, kit, tiny_spec
 
 RUN = [sys.executable, str(ROOT / "run.py")]
 QUIET = {"executor": "serial", "progress": False, "log": lambda _m: None}
@@ -49,7 +49,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One finished 12-run sweep (serial, 4 quarters, time series kept), made once for the module."""
     base = tmp_path_factory.mktemp("finished")
-    run_sweep(load_study(tiny_spec(base)), base / "sweep", chunk_size=2, **QUIET)
+    run_sweep(load_study(tiny_spec(base)), base / "sweep", kit(), chunk_size=2, **QUIET)
     return base
 
 
@@ -386,11 +386,11 @@ def test_an_executor_that_cannot_start_deletes_nothing(tmp_path: Path, monkeypat
     out = tmp_path / "given"
     out.mkdir()
     with pytest.raises(ExecutorError):
-        run_sweep(load_study(tiny_spec(tmp_path)), out, executor="processes", progress=False, log=lambda _m: None)
+        run_sweep(load_study(tiny_spec(tmp_path)), out, kit(), executor="processes", progress=False, log=lambda _m: None)
     assert out.is_dir() and list(out.iterdir()) == []
     with pytest.raises(ExecutorError):
-        run_sweep(load_study(tiny_spec(tmp_path)), tmp_path / "new" / "deeper", executor="processes", progress=False,
-                  log=lambda _m: None)
+        run_sweep(load_study(tiny_spec(tmp_path)), tmp_path / "new" / "deeper", kit(), executor="processes",
+                  progress=False, log=lambda _m: None)
     assert not (tmp_path / "new").exists()
 
 
@@ -405,7 +405,7 @@ def test_only_recognisable_partial_chunks_are_removed(sweep: Path) -> None:
     (lookalike / "thesis.tex").write_text("mine")
     odd_name = chunks / ".tmp-my-notes"
     odd_name.mkdir()
-    run_sweep(load_study(sweep.parent / "tiny_grid.yaml"), sweep, **QUIET)
+    run_sweep(load_study(sweep.parent / "tiny_grid.yaml"), sweep, kit(), **QUIET)
     assert not partial.exists()
     assert (lookalike / "thesis.tex").read_text() == "mine" and odd_name.is_dir()
 
@@ -417,7 +417,7 @@ def test_the_dask_scratch_folder_removed_is_only_its_own(tmp_path: Path) -> None
     parent = tmp_path / "scratch_parent"
     parent.mkdir()
     (parent / "keep.txt").write_text("mine")
-    ex = executors.DaskExecutor(SweepContext(load_study(tiny_spec(tmp_path))), 1, processes=False, scratch_parent=parent)
+    ex = executors.DaskExecutor(SweepContext(load_study(tiny_spec(tmp_path)), kit()), 1, processes=False, scratch_parent=parent)
     made = ex.scratch
     assert made is not None and made.parent == parent
     ex.close()

@@ -12,14 +12,14 @@ import yaml
 from economy.config import ConfigError
 from economy.sweep.plan import Plan
 from economy.sweep.spec import SpecError, load_study, study_from_dict
-from tests.sweep_support import ROOT, TINY, tiny_spec
+from tests.sweep_support import ROOT, TINY, kit, tiny_spec
 
 SWEEPS = sorted((ROOT / "configs" / "sweeps").glob("*.yaml"))
 
 
 def _problems(raw: dict, tmp_path: Path) -> list[tuple[str, str]]:
     with pytest.raises(SpecError) as info:
-        study_from_dict(raw, "spec.yaml", tmp_path)
+        study_from_dict(raw, "spec.yaml", tmp_path, metric_names=kit().metric_names)
     return info.value.problems
 
 

@@ -11,6 +11,10 @@ that cannot be written or holds something else, a malformed or unreachable sched
 a damaged sweep folder; 1 for an internal failure, 130 when stopped with Ctrl-C
 (completed chunks stay stored; the same command resumes). Heavy modules are imported
 by the handlers, so ``run.py run`` does not pay for them.
+
+This module imports neither the model nor the analysis: :func:`dispatch` is given a
+:class:`~economy.sweep.kit.StudyKit` (``run.study_kit()``) holding the model factory,
+the metrics and the report functions, and passes it on to the runner and the workers.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 
 from economy.provenance import whole_number
 from economy.sweep import EXECUTORS
+from economy.sweep.kit import StudyKit, StudyReports
 
 # The limits are plain numbers, repeated here so that building run.py's parser imports nothing
 # heavy; tests/test_sweep_safety.py checks they match economy.sweep.plan.
@@ -83,10 +88,10 @@ def add_study_commands(sub: argparse._SubParsersAction) -> None:
     _execution_options(c)
 
 
-def dispatch(args: argparse.Namespace) -> int:
-    """Run the subcommand in ``args``; return the exit status."""
+def dispatch(args: argparse.Namespace, kit: StudyKit) -> int:
+    """Run the subcommand in ``args`` with the model, metrics and reports of ``kit``; return the exit status."""
     handler = {"sweep": sweep_command, "analyze": analyze_command, "compare": compare_command}[args.command]
-    return handler(args)
+    return handler(args, kit)
 
 
 def _error(message: str) -> int:
@@ -115,7 +120,7 @@ def _execution(args: argparse.Namespace) -> tuple[str, int] | str:
 
 
 # ---------------------------------------------------------------------------- sweep
-def sweep_command(args: argparse.Namespace) -> int:
+def sweep_command(args: argparse.Namespace, kit: StudyKit) -> int:
     """``run.py sweep``: run or resume a study, or re-run one of its runs."""
     from economy.config import ConfigError
     from economy.sweep.spec import load_study
@@ -124,16 +129,16 @@ def sweep_command(args: argparse.Namespace) -> int:
     if isinstance(execution, str):
         return _error(execution)
     try:
-        study = load_study(args.spec)
+        study = load_study(args.spec, kit.metric_names)
     except ConfigError as err:
         return _error(str(err))
     out = Path(args.out) if args.out else RESULTS / "sweeps" / study.spec.name
     if args.run_id is not None:
-        return _rerun(study, args.run_id, out, args.allow_large)
-    return _run_study(study, out, args, *execution)
+        return _rerun(study, args.run_id, out, kit, args.allow_large)
+    return _run_study(study, out, args, kit, *execution)
 
 
-def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, workers: int) -> int:
+def _run_study(study: Any, out: Path, args: argparse.Namespace, kit: StudyKit, executor: str, workers: int) -> int:
     from economy.config import ConfigError
     from economy.sweep.executors import ExecutorError
     from economy.sweep.runner import run_sweep
@@ -142,7 +147,7 @@ def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, w
     # A polite kill (SIGTERM) stops like Ctrl-C: completed chunks stay, the rest resumes later.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        outcome = run_sweep(study, out, executor=executor, workers=workers, scheduler=args.scheduler,
+        outcome = run_sweep(study, out, kit, executor=executor, workers=workers, scheduler=args.scheduler,
                             chunk_size=args.chunk_size, progress=not args.no_progress, allow_large=args.allow_large)
     except (StorageError, ExecutorError, ConfigError) as err:  # all refused before anything was written
         return _error(str(err))
@@ -168,7 +173,7 @@ def _run_study(study: Any, out: Path, args: argparse.Namespace, executor: str, w
     return 0
 
 
-def _rerun(study: Any, run_id: int, out: Path, allow_large: bool = False) -> int:
+def _rerun(study: Any, run_id: int, out: Path, kit: StudyKit, allow_large: bool = False) -> int:
     from economy.config import ConfigError
     from economy.sweep.plan import Plan, check_size
     from economy.sweep.runner import rerun
@@ -181,10 +186,11 @@ def _rerun(study: Any, run_id: int, out: Path, allow_large: bool = False) -> int
     if run_id >= plan.total:
         return _error(f"--run-id {run_id}: the study has runs 0..{plan.total - 1}")
     run = plan.run(run_id)
-    row = rerun(study, run_id)
+    row = rerun(study, run_id, kit)
     print(json.dumps(row, indent=2, default=str))
     overrides = study.overrides(run.scenario, run.params)
-    print(f"\nthe same run in Python:\n  AIFinanceModel(config={study.scenario_files[run.scenario]!r}, seed={run.seed}, "
+    factory = getattr(kit.model_factory, "__name__", "model")
+    print(f"\nthe same run in Python:\n  {factory}(config={study.scenario_files[run.scenario]!r}, seed={run.seed}, "
           f"quarters={study.spec.quarters!r}, overrides={overrides!r}).run()")
     stored = _stored_row(out, run_id, study, plan)
     if stored is not None:
@@ -233,17 +239,23 @@ def _same_row(a: dict, b: dict) -> bool:
 
 
 # ---------------------------------------------------------------------------- analyze
-def analyze_command(args: argparse.Namespace) -> int:
+def _reports(kit: StudyKit) -> StudyReports:
+    if kit.reports is None:
+        raise ValueError("this command writes reports: give dispatch a StudyKit with its reports (run.study_kit())")
+    return kit.reports
+
+
+def analyze_command(args: argparse.Namespace, kit: StudyKit) -> int:
     """``run.py analyze``: write the report of a sweep folder (never changing anything else in it)."""
-    from analysis.report import ReportError, write_report
     from economy.sweep.storage import StorageError
 
+    reports = _reports(kit)
     folder = Path(args.folder)
     if not folder.is_dir() or not (folder / "manifest.json").is_file():
         return _error(f"{folder}: not a sweep folder (no manifest.json); give a folder written by run.py sweep or compare")
     try:
-        path = write_report(folder, args.metric, out=args.out)
-    except (ReportError, StorageError, FileNotFoundError) as err:
+        path = reports.write_report(folder, args.metric, out=args.out)
+    except (reports.report_error, StorageError, FileNotFoundError) as err:
         return _error(str(err))
     print(f"wrote {path} (tables as CSV and figures/ beside it)")
     return 0
@@ -269,7 +281,7 @@ def compare_spec(scenarios: list[str], seeds: int, quarters: int | None) -> tupl
     return raw, title
 
 
-def compare_command(args: argparse.Namespace) -> int:
+def compare_command(args: argparse.Namespace, kit: StudyKit) -> int:
     """``run.py compare``: run scenarios side by side and print, write and plot the comparison."""
     from economy.config import ConfigError
     from economy.sweep.spec import study_from_dict
@@ -285,38 +297,36 @@ def compare_command(args: argparse.Namespace) -> int:
     import yaml
 
     try:
-        study = study_from_dict(raw, "compare", Path.cwd(), yaml.safe_dump(raw, sort_keys=False))
+        study = study_from_dict(raw, "compare", Path.cwd(), yaml.safe_dump(raw, sort_keys=False), kit.metric_names)
     except ConfigError as err:
         return _error(str(err))
     out = Path(args.out) if args.out else RESULTS / "compare" / title
-    status = _run_study(study, out, args, *execution)
+    status = _run_study(study, out, args, kit, *execution)
     if status != 0:
         return status
     from economy.sweep.storage import StorageError
 
     try:
-        return write_comparison(out)
+        return write_comparison(out, _reports(kit))
     except (StorageError, FileNotFoundError, OSError) as err:
         return _error(f"the comparison's runs are stored in {out}, but its table could not be written: {err}")
 
 
-def write_comparison(out: Path) -> int:
+def write_comparison(out: Path, reports: StudyReports) -> int:
     """Print the side-by-side table of a comparison folder; write ``compare.csv`` and ``fan_charts.png``."""
-    from analysis.study import load_sweep, sweep_manifest
-    from analysis.study_figures import fan_chart
-    from analysis.study_tables import KEY_SERIES, comparison_table, describe_metrics, key_metrics
     from economy.sweep.storage import atomic_write
 
-    manifest = sweep_manifest(out)
-    runs = load_sweep(out)
+    manifest = reports.sweep_manifest(out)
+    runs = reports.load_sweep(out)
     by = ["scenario"] if "scenario" in runs.columns else []
-    described = describe_metrics(runs, key_metrics(runs, manifest.get("lab", "openai")), by)
-    table = comparison_table(described, by)
+    described = reports.describe_metrics(runs, reports.key_metrics(runs, manifest.get("lab", "openai")), by)
+    table = reports.comparison_table(described, by)
     print("\nmedian [5th, 95th percentile] over seeds; systemic_event as the share of seeds with one:")
     print(table.to_string())
     atomic_write(out / "compare.csv", described.to_csv(index=False, float_format="%.6g", lineterminator="\n").encode())
-    ts = load_sweep(out, "timeseries")
-    fig = fan_chart(ts, [c for c in KEY_SERIES if c in ts.columns], by, title="Median and 5-95% band over seeds, per scenario")
+    ts = reports.load_sweep(out, "timeseries")
+    fig = reports.fan_chart(ts, [c for c in reports.key_series if c in ts.columns], by,
+                            title="Median and 5-95% band over seeds, per scenario")
     staged = out / f".fan_charts-{os.getpid()}.png"
     fig.savefig(staged, dpi=110)
     os.replace(staged, out / "fan_charts.png")  # whole or absent, like every file of a sweep folder

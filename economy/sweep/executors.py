@@ -152,8 +152,7 @@ def _init_worker(context: SweepContext, parent: int) -> None:
     # worker finishes its chunk quietly instead of printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_CONTEXT = context
-    import analysis.summary  # noqa: F401 - loaded now, not inside the first run's timing
-    import model  # noqa: F401
+    context.kit.warm()  # the kit's modules loaded now, not inside the first run's timing
 
 
 def die_with_parent(parent: int) -> None:
@@ -196,7 +195,7 @@ class ProcessExecutor(Executor):
     """Local worker processes (``spawn``), each holding the study.
 
     Args:
-        context: The study and model factory.
+        context: The study and the kit (model factory, metrics).
         workers: Number of processes.
     """
 
@@ -224,7 +223,7 @@ class DaskExecutor(Executor):
     """A Dask cluster: a new ``LocalCluster`` on 127.0.0.1, or the one at ``scheduler``.
 
     Args:
-        context: The study and model factory (scattered to every worker once).
+        context: The study and the kit (scattered to every worker once).
         workers: Workers of the local cluster (ignored with ``scheduler``).
         scheduler: Address of an existing scheduler, e.g. ``tcp://10.0.0.5:8786``.
         processes: Local cluster workers as processes (True) or threads of this process.

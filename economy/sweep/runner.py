@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from economy.provenance import code_version
 from economy.sweep.executors import Executor, make_executor
+from economy.sweep.kit import StudyKit
 from economy.sweep.plan import Plan, check_size
 from economy.sweep.spec import Study
 from economy.sweep.storage import FORMAT, SweepStore, environment, fingerprint, now
@@ -71,12 +72,12 @@ def auto_chunk_size(pending: int, workers: int) -> int:
 def run_sweep(
     study: Study,
     out: str | Path,
+    kit: StudyKit,
     executor: str = "processes",
     workers: int = 2,
     scheduler: str | None = None,
     chunk_size: int | None = None,
     progress: bool = True,
-    model_factory: Callable[..., Any] | None = None,
     dask_processes: bool = True,
     log: Callable[[str], None] | None = None,
     allow_large: bool = False,
@@ -91,12 +92,13 @@ def run_sweep(
     Args:
         study: The loaded study (:func:`economy.sweep.spec.load_study`).
         out: The sweep folder; created, or resumed if it holds this study.
+        kit: The model factory, metrics and release hook (``run.study_kit()``); workers get
+            it without its report functions.
         executor: ``serial``, ``processes`` or ``dask``.
         workers: Worker processes (local executors).
         scheduler: A Dask scheduler address (``dask`` only); default a new LocalCluster.
         chunk_size: Runs per stored chunk (default: :func:`auto_chunk_size`).
         progress: Show a progress bar with an ETA on stderr.
-        model_factory: Builds the model (default :class:`model.AIFinanceModel`); a test hook.
         dask_processes: LocalCluster workers as processes (else threads).
         log: Where one-line messages go (default: stderr).
         allow_large: Accept studies above :data:`~economy.sweep.plan.MAX_RUNS` runs.
@@ -114,7 +116,7 @@ def run_sweep(
     store = SweepStore(out)
     about = manifest(study, plan)
     stored, _damaged = store.check_for_writing(about)
-    context = SweepContext(study=study, model_factory=model_factory)
+    context = SweepContext(study=study, kit=kit.for_workers())
 
     def start() -> Executor:
         return make_executor(executor, context, workers, scheduler, dask_processes)
@@ -182,9 +184,9 @@ def _run_pending(study: Study, plan: Plan, pending: np.ndarray, store: SweepStor
     return False
 
 
-def rerun(study: Study, run_id: int, model_factory: Callable[..., Any] | None = None) -> dict[str, Any]:
+def rerun(study: Study, run_id: int, kit: StudyKit) -> dict[str, Any]:
     """Make one run of a study alone, exactly as the sweep makes it; its row as a dict."""
-    result: ChunkResult = run_chunk(SweepContext(study, model_factory), [Plan(study).run(run_id)])
+    result: ChunkResult = run_chunk(SweepContext(study, kit.for_workers()), [Plan(study).run(run_id)])
     return result.runs.to_pylist()[0]
 
 

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import copy
 import difflib
-import functools
 import math
 import re
 import typing
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -43,6 +43,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from economy.config import Config, ConfigError, load_config, parse_path, read_yaml, set_path, with_overrides
+from economy.config.errors import describe_error, format_problems
 from economy.names import check_folder_name
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="letters, digits and _, not starting with a digit")]
@@ -67,9 +68,7 @@ class SpecError(ConfigError):
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         """Collect problems as ``(field path, what is wrong and what would be valid)``."""
         super().__init__(source, problems)
-        lines = [f"{source}: {len(problems)} problem(s) in the sweep spec:"]
-        lines += [f"  - {path}: {msg}" if path else f"  - {msg}" for path, msg in problems]
-        self.args = ("\n".join(lines),)
+        self.args = (format_problems(source, problems, "sweep spec"),)
 
 
 class _Strict(BaseModel):
@@ -471,19 +470,25 @@ def parameter_overrides(param: Parameter, column_value: Any, raw: dict, integer:
 
 
 # ---------------------------------------------------------------------------- loading
-def load_study(path: str | Path) -> Study:
+def load_study(path: str | Path, metric_names: Collection[str] = ()) -> Study:
     """Read and validate a sweep spec and load its base configs.
+
+    Args:
+        path: The spec file.
+        metric_names: The metric columns every run keeps (``StudyKit.metric_names``): a
+            parameter may not take one of their names. Without them only the id columns
+            are checked here; the row builder still refuses a clash when the runs are made.
 
     Raises:
         ConfigError: With every problem found, each with its field path.
     """
     path = Path(path)
     raw, text = read_yaml(path, SpecError)
-    return study_from_dict(raw, str(path), path.parent, text)
+    return study_from_dict(raw, str(path), path.parent, text, metric_names)
 
 
-def study_from_dict(raw: Any, source: str, folder: Path, text: str = "") -> Study:
-    """Validate a spec given as plain data; relative ``base`` paths are taken from ``folder``."""
+def study_from_dict(raw: Any, source: str, folder: Path, text: str = "", metric_names: Collection[str] = ()) -> Study:
+    """Validate a spec given as plain data; relative ``base`` paths are taken from ``folder`` (see :func:`load_study`)."""
     if not isinstance(raw, dict):
         raise SpecError(source, [("", f"a sweep spec is a mapping of fields ({', '.join(SweepSpec.model_fields)}); "
                                         f"got {type(raw).__name__}")])
@@ -491,7 +496,7 @@ def study_from_dict(raw: Any, source: str, folder: Path, text: str = "") -> Stud
         spec = SweepSpec.model_validate(raw)
     except ValidationError as err:
         raise SpecError(source, [_describe(e) for e in err.errors()]) from None
-    problems = cross_check(spec)
+    problems = cross_check(spec, metric_names)
     files, scenario_problems = _scenario_files(spec.base, folder)
     problems += scenario_problems
     scenarios: dict[str, Config] = {}
@@ -517,13 +522,16 @@ def study_from_dict(raw: Any, source: str, folder: Path, text: str = "") -> Stud
                  scenario_files={k: str(v) for k, v in files.items()}, integer=integer, lab=lab)
 
 
-def cross_check(spec: SweepSpec) -> list[tuple[str, str]]:
-    """Checks that span fields: the sampler fits the parameters, names are free, the report names parameters."""
+def cross_check(spec: SweepSpec, metric_names: Collection[str] = ()) -> list[tuple[str, str]]:
+    """Checks that span fields: the sampler fits the parameters, names are free, the report names parameters.
+
+    A parameter's name is free if it is neither an id column nor one of ``metric_names``.
+    """
     problems: list[tuple[str, str]] = []
     kind = spec.sampler.kind
     for name, p in spec.parameters.items():
         where = f"parameters.{name}"
-        if name in ID_COLUMNS or name in _metric_names():
+        if name in ID_COLUMNS or name in metric_names:
             problems.append((where, f"{name!r} is the name of a result column; choose another parameter name"))
         if kind == "grid":
             if p.distribution is not None:
@@ -679,57 +687,25 @@ def _choose_lab(spec: SweepSpec, scenarios: dict[str, Config]) -> tuple[str, lis
     return lab, problems
 
 
-class _EmptySummary(dict):
-    """A run summary with nothing in it: any field reads as an empty mapping (len 0, ``.get`` gives the default)."""
-
-    def __missing__(self, key: str) -> dict:
-        return {}
-
-
-@functools.cache
-def _metric_names() -> frozenset[str]:
-    """The metric columns a run keeps, found by asking ``run_metrics`` about an empty summary."""
-    from analysis.summary import run_metrics
-
-    try:
-        return frozenset(run_metrics(_EmptySummary()))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return frozenset()  # the metric set changed shape; the row builder still refuses a clash
-
-
 # ---------------------------------------------------------------------------- error messages
 def _describe(error: dict[str, Any]) -> tuple[str, str]:
-    """Turn one pydantic error into ``(path, message)`` with a readable path and what would be valid."""
-    loc = list(error["loc"])
-    parts: list[str] = []
-    for i, part in enumerate(loc):
-        prev = loc[i - 1] if i else None
-        if prev == "sampler" and part in SAMPLER_KINDS or prev == "distribution" and part in DISTRIBUTION_KINDS:
-            continue  # pydantic's union tag; the kind is in the data already
-        parts.append(f"[{part}]" if isinstance(part, int) else ("." if parts else "") + str(part))
-    path = "".join(parts)
-    kind, msg = error["type"], error["msg"]
-    if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
-        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        msg = ("unknown field" + (f"; did you mean {hint[0]!r}?" if hint else "")
-               + (f" Allowed here: {', '.join(allowed)}" if allowed else ""))
-    elif kind == "union_tag_invalid":
-        valid = SAMPLER_KINDS if loc[-1] == "sampler" else DISTRIBUTION_KINDS
-        msg = f"unknown kind {error['input'].get('kind')!r}; valid kinds: {', '.join(valid)}"
-    elif kind == "union_tag_not_found":
-        valid = SAMPLER_KINDS if loc[-1] == "sampler" else DISTRIBUTION_KINDS
-        msg = f"missing 'kind'; valid kinds: {', '.join(valid)}"
-    elif kind == "missing":
-        msg = "required field is missing"
-    elif kind == "value_error":
-        msg = msg.removeprefix("Value error, ")
-    elif "input" in error:
-        msg = f"{msg}; got {repr(error['input'])[:80]}"
-    return path, msg
+    """Turn one pydantic error into ``(path, message)`` with a readable path and what would be valid (worded as for configs)."""
+    return describe_error(error, is_tag=_is_union_tag, allowed_fields=_allowed_fields, kinds=_kinds,
+                          input_of_value_errors=False)
 
 
-def _allowed_fields(loc: list) -> list[str]:
+def _is_union_tag(loc: tuple, i: int) -> bool:
+    """Whether step ``i`` of ``loc`` is pydantic's union tag for a sampler or distribution (the kind is in the data)."""
+    prev = loc[i - 1] if i else None
+    return prev == "sampler" and loc[i] in SAMPLER_KINDS or prev == "distribution" and loc[i] in DISTRIBUTION_KINDS
+
+
+def _kinds(loc: tuple) -> tuple[str, ...]:
+    """The valid kinds of the union at ``loc``: a sampler's or a distribution's."""
+    return SAMPLER_KINDS if loc[-1] == "sampler" else DISTRIBUTION_KINDS
+
+
+def _allowed_fields(loc: tuple | list) -> list[str]:
     """The field names the spec accepts at a location (empty if unknown)."""
     model: Any = SweepSpec
     for i, part in enumerate(loc):

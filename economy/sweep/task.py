@@ -1,21 +1,22 @@
 """What a worker does: make the runs of a chunk and turn each into a stored row.
 
 A run is the model built from its scenario's base config with the spec's ``fixed``
-values and its parameters' values (``AIFinanceModel(config=..., seed=..., quarters=...,
-overrides=...)``, the same call a user makes to re-run it), stepped to the end and
-summarised by :func:`analysis.summary.run_metrics`. A run that raises is recorded with
-its parameters, seed and error, and the chunk goes on.
+values and its parameters' values (the kit's factory: ``AIFinanceModel(config=...,
+seed=..., quarters=..., overrides=...)``, the same call a user makes to re-run it),
+stepped to the end and summarised by the kit's metrics (:func:`analysis.summary.run_metrics`).
+Both come in the :class:`~economy.sweep.kit.StudyKit`, so this module imports neither.
+A run that raises is recorded with its parameters, seed and error, and the chunk goes on.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
+from economy.sweep.kit import StudyKit
 from economy.sweep.plan import RunSpec
 from economy.sweep.spec import Study
 
@@ -29,12 +30,11 @@ class SweepContext:
 
     Attributes:
         study: The loaded study (base configs included, so workers need no files).
-        model_factory: Builds a model from ``config, seed, quarters, overrides`` keywords;
-            ``None`` means :class:`model.AIFinanceModel`. Tests pass a class that fails on purpose.
+        kit: The model factory, metrics and release hook (tests pass a factory that fails on purpose).
     """
 
     study: Study
-    model_factory: Callable[..., Any] | None = None
+    kit: StudyKit
 
 
 @dataclass
@@ -83,25 +83,24 @@ def run_one(ctx: SweepContext, run: RunSpec) -> tuple[dict[str, Any], Any, Any]:
         ``(metrics, system, entities)``: the run's metrics plus ``status`` (and ``error``
         if it raised); its system table and chosen balance-sheet rows if the spec keeps them.
     """
-    from analysis.summary import run_metrics, summarize
     from economy.records import frames
 
-    study = ctx.study
-    factory = ctx.model_factory
-    if factory is None:
-        from model import AIFinanceModel as factory
+    study, kit = ctx.study, ctx.kit
     model = None
     try:
-        model = factory(config=study.scenarios[run.scenario], seed=run.seed, quarters=study.spec.quarters,
-                        overrides=study.overrides(run.scenario, run.params) or None)
+        model = kit.model_factory(config=study.scenarios[run.scenario], seed=run.seed, quarters=study.spec.quarters,
+                                  overrides=study.overrides(run.scenario, run.params) or None)
         model.run()
         tables = frames(model)
-        metrics = run_metrics(summarize(tables, [study.lab]), lab=study.lab)
+        metrics = kit.metrics(tables, study.lab)
     except Exception as err:  # noqa: BLE001 - any failure of a run is data, not a reason to stop the sweep
         return {"status": "failed", "error": _error_text(err)}, None, None
     finally:
         if model is not None:
-            _release(model)
+            # e.g. Mesa 3.3.1 keeps every model alive in a class-level table of agent-id counters
+            # (mesa.Agent._ids; mesa/mesa#3179): a worker making thousands of runs would otherwise
+            # grow by about 2 MB a run. The kit's factory side knows how to let one go.
+            kit.release(model)
     clash = set(metrics) & (set(study.spec.names) | {"status", "error"})
     if clash:
         raise ValueError(f"parameter name(s) {sorted(clash)} clash with metric columns; rename them in the spec")
@@ -171,20 +170,6 @@ def _prepend_ids(study: Study, body: pa.Table, counts: list[tuple[RunSpec, int]]
     for name in body.column_names:
         cols[name] = body.column(name)
     return pa.table(cols)
-
-
-def _release(model: Any) -> None:
-    """Let a finished model be freed.
-
-    Mesa 3.3.1 keeps every model alive in a class-level table of agent-id counters
-    (``mesa.Agent._ids``; mesa/mesa#3179, fixed upstream in #3180): a worker making
-    thousands of runs would otherwise grow by about 2 MB a run.
-    """
-    import mesa
-
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
 
 
 def _error_text(err: BaseException) -> str:
