@@ -27,10 +27,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.sensitivity import sweep_morris, sweep_sobol, tornado_data
+from analysis.sensitivity import noise_advice, noise_warnings, sweep_morris, sweep_sobol, tornado_data
 from analysis.study import load_sweep, parameter_names, sweep_manifest
 from analysis.study_figures import fan_chart, morris_chart, probability_heatmap, sobol_chart, tornado_chart
-from analysis.study_tables import KEY_SERIES, comparison_table, describe_metrics, group_columns, key_metrics, numeric
+from analysis.study_tables import (
+    KEY_SERIES,
+    comparison_table,
+    describe_metrics,
+    group_columns,
+    key_metrics,
+    metric_info,
+    numeric,
+)
 
 #: Metrics whose sensitivity the report shows when the spec's ``report.metrics`` does not say.
 SENSITIVITY_METRICS = ("systemic_event", "total_losses", "fiscal_cost", "defaults")
@@ -238,6 +246,7 @@ def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, f
     lines += ["| | |", "|---|---|", *[f"| {k} | {v} |" for k, v in facts], ""]
     lines += ["A systemic event is two or more defaults, or more than $100B written off by others "
               "(`analysis/summary.py`). Money in USD billions.", ""]
+    noise_at = len(lines)  # where a warning about noisy Sobol indices goes, once they are computed
 
     # Outcomes per scenario
     by = group_columns(runs, manifest)
@@ -274,7 +283,16 @@ def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, f
     sens = [m for m in (wanted or SENSITIVITY_METRICS) if m in runs.columns and _varies(runs, m)]
     numeric_params = [p for p in params if manifest["parameters"][p]["type"] in ("double", "int64")]
     if sampler in ("sobol", "morris") and params:
-        lines += _design_sensitivity(out, runs, manifest, sens, folder)
+        section, noisy = _design_sensitivity(out, runs, manifest, sens, folder)
+        lines += section
+        if noisy:
+            tail = int(0.2 * ok)
+            lines[noise_at:noise_at] = [
+                f"> **Warning: the Sobol indices of {', '.join(noisy)} are not distinguishable from run-to-run noise**; "
+                "do not read them as the parameters' effects (see *Sobol indices* below for why and what to change in "
+                "the spec)." + (f" The tornado compares mean outcomes over the runs in each fifth of a parameter's values "
+                                f"(about {tail:,} runs each), which the noise sways less." if numeric_params and sens else ""),
+                ""]
     if numeric_params and sens:
         lines += ["## Tornado", "", "Mean outcome among the runs in the lowest and the highest fifth of each parameter's values "
                   "(the other parameters varying as sampled). Red: the outcome rises with the parameter.", ""]
@@ -296,8 +314,11 @@ def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, f
     return lines
 
 
-def _design_sensitivity(out: Path, runs: pd.DataFrame, manifest: dict, metrics: list[str], folder: Path) -> list[str]:
-    sampler = manifest["spec"]["sampler"]["kind"]
+def _design_sensitivity(out: Path, runs: pd.DataFrame, manifest: dict, metrics: list[str],
+                        folder: Path) -> tuple[list[str], list[str]]:
+    """The Sobol or Morris section, and the metrics whose Sobol indices are not distinguishable from noise."""
+    spec = manifest["spec"]
+    sampler = spec["sampler"]["kind"]
     design = load_sweep(folder, "design") if sampler == "morris" else None
     scenarios = list(runs["scenario"].unique()) if "scenario" in runs.columns else [None]
     lines = ["## Sobol indices" if sampler == "sobol" else "## Morris screening", ""]
@@ -305,26 +326,41 @@ def _design_sensitivity(out: Path, runs: pd.DataFrame, manifest: dict, metrics: 
                "interactions) indices, with 95% bootstrap confidence intervals (SALib). Each design point's outcome is the mean "
                "over its replications.", ""] if sampler == "sobol" else
               ["mu*: mean absolute elementary effect of moving a parameter across its range; sigma: their spread "
-               "(interactions or non-linearity). 95% bootstrap interval on mu* (SALib).", ""])
+               "(interactions or non-linearity), both in the outcome's unit. 95% bootstrap interval on mu* (SALib).", ""])
+    advice_at = len(lines)
+    noisy: list[str] = []
     for scenario in scenarios:
         for m in metrics:
             tag = m + (f"_{scenario}" if scenario else "")
             title = m + (f" ({scenario})" if scenario else "")
+            shown = metric_info(m).label + (f" ({scenario})" if scenario else "")
             try:
                 if sampler == "sobol":
                     table = sweep_sobol(runs, manifest, m, scenario)
-                    fig = sobol_chart(table, f"Sobol indices: {title}")
+                    fig = sobol_chart(table, f"Sobol indices: {shown}", metric=m)
                 else:
                     table = sweep_morris(runs, design, manifest, m, scenario)
-                    fig = morris_chart(table, f"Morris screening: {title}")
+                    fig = morris_chart(table, f"Morris screening: {shown}", metric=m)
             except ValueError as err:
                 lines += [f"*{title}: not computed: {err}*", ""]
                 continue
             table.to_csv(out / f"{sampler}_{tag}.csv", index=False, float_format="%.6g")
             _save(fig, out, f"{sampler}_{tag}")
-            lines += [f"### {title}", "", *_md_table(table.set_index("parameter"), index_name="parameter"), "",
+            lines += [f"### {title}", ""]
+            found = noise_warnings(table, advice=False) if sampler == "sobol" else []
+            if found:
+                noisy.append(f"`{title}`")
+                lines += ["> **Not distinguishable from run-to-run noise:**", ">", *[f"> - {w}" for w in found], ""]
+            lines += [*_md_table(table.set_index("parameter"), index_name="parameter"), "",
                       f"![{sampler} {title}](figures/{sampler}_{tag}.png)", ""]
-    return lines
+    if noisy:
+        lines[advice_at:advice_at] = [
+            f"> **Warning:** the indices of {', '.join(noisy)} are dominated by run-to-run noise: the model's own "
+            "randomness (each run's seed) adds variance that the estimators cannot tell apart from the parameters' "
+            "effects at this number of runs, so the intervals cover 0 or the values break the bounds of a share of "
+            "variance. "
+            + noise_advice(spec.get("seeds"), manifest.get("replications")), ""]
+    return lines, noisy
 
 
 def _sampler_text(sampler: dict) -> str:

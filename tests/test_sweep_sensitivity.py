@@ -1,17 +1,23 @@
-"""Tests for analysis.sensitivity and analysis.study_figures on functions with known answers."""
+"""Tests for analysis.sensitivity and analysis.study_figures on functions with known answers, and the report's noise warning."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from analysis import report
+from analysis.report import write_report
 from analysis.sensitivity import morris_indices, sobol_indices, tornado_data
 from analysis.study_figures import fan_chart, morris_chart, probability_heatmap, sobol_chart, tornado_chart
 from analysis.study_tables import comparison_table, describe_metrics, fan_bands, probability_grid
+from economy.sweep.runner import run_sweep
 from economy.sweep.sampling import make_design
-from economy.sweep.spec import SweepSpec
+from economy.sweep.spec import SweepSpec, load_study
+from tests.sweep_support import GROWTH, kit, tiny_spec
 
 NAMES = ["x1", "x2", "x3"]
 
@@ -112,3 +118,46 @@ def test_every_study_figure_is_a_figure() -> None:
     figures = [probability_heatmap(runs, "x", "y"), fan_chart(ts, ["ai_demand"], ["scenario"]), sobol_chart(sobol),
                morris_chart(morris), tornado_chart(tornado_data(runs, ["a", "b"], "total_losses"), "total_losses")]
     assert all(isinstance(f, Figure) for f in figures)
+
+
+# ----------------------------------------------------------------------------- the report's noise warning
+
+NOISY = pd.DataFrame({"parameter": ["growth", "rate_shift"], "S1": [0.04, -0.03], "S1_conf": [0.2, 0.2],
+                      "ST": [1.15, 0.97], "ST_conf": [0.25, 0.25]})
+CLEAN = pd.DataFrame({"parameter": ["growth", "rate_shift"], "S1": [0.7, 0.2], "S1_conf": [0.04, 0.03],
+                      "ST": [0.78, 0.26], "ST_conf": [0.04, 0.03]})
+
+
+@pytest.fixture(scope="module")
+def sobol_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Sobol study of 32 short runs of the tiny config (8 base samples, 2 parameters, one seed per run)."""
+    folder = tmp_path_factory.mktemp("sobol")
+    spec = tiny_spec(folder, name="tiny_sobol", sampler={"kind": "sobol", "samples": 8}, replications=1,
+                     parameters={"growth": {"path": GROWTH, "range": [0.1, 0.6]},
+                                 "rate_shift": {"path": "world.policy_rate[0].rate_annual", "mode": "shift",
+                                                "range": [0.0, 0.02]}})
+    run_sweep(load_study(spec), folder / "out", kit(), executor="serial", progress=False, log=lambda _m: None)
+    return folder / "out"
+
+
+def _report(sweep: Path, out: Path, monkeypatch: pytest.MonkeyPatch, table: pd.DataFrame) -> str:
+    """The report of ``sweep`` with every metric's Sobol indices replaced by ``table``."""
+    monkeypatch.setattr(report, "sweep_sobol", lambda *_a, **_k: table.copy())
+    return write_report(sweep, metrics=["lab_cumulative_burn_2026_2029"], out=out).read_text(encoding="utf-8")
+
+
+def test_report_warns_when_sobol_indices_are_noise(sobol_sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Noisy indices get a warning at the top and in the section, with the signs and the spec settings to change."""
+    text = _report(sobol_sweep, tmp_path / "noisy", monkeypatch, NOISY)
+    top = text.index("## Outcomes")
+    assert "**Warning: the Sobol indices of `lab_cumulative_burn_2026_2029` are not distinguishable" in text[:top]
+    section = text[text.index("## Sobol indices"):text.index("## Tornado")]
+    assert "No first-order index is distinguishable from 0" in section
+    assert "Total index above 1, more than all of the variance: growth (1.15)" in section
+    assert "set `seeds: common` in the spec" in section and "raise `replications:` (now 1) to 4 or more" in section
+
+
+def test_report_is_silent_on_clean_sobol_indices(sobol_sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear, bounded indices are reported without any warning."""
+    text = _report(sobol_sweep, tmp_path / "clean", monkeypatch, CLEAN)
+    assert "## Sobol indices" in text and "Warning" not in text and "noise" not in text
