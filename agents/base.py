@@ -1,131 +1,98 @@
-"""What every company agent has: its ledger holder, status, capacity and quarterly flows."""
+"""What every company agent has: the firm it decides for, and the economy it reads.
+
+An agent holds no state of its own: its balance sheet is on the ledger and the rest
+(status, capacity, flows, value, short histories) in its :class:`~economy.state.Firm`,
+which the mechanics change when they perform. The agent's rules read a frozen
+:class:`~economy.views.View` and the questions in :mod:`economy.views`, and return
+decisions.
+"""
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
-from enum import Enum
 from typing import TYPE_CHECKING
 
 import mesa
 
 from economy.capacity import Fleet
 from economy.config import Company as CompanySpec
-from economy.ledger import Account
+from economy.state import Economy, Firm, Flows, Status, annual_growth
+from economy.views import View, view_of
 
 if TYPE_CHECKING:
-    from model import AIFinanceModel
+    from mesa import Model
 
-
-class Status(str, Enum):
-    """A company's condition, as reported in every row."""
-
-    HEALTHY = "healthy"
-    DISTRESSED = "distressed"
-    DEFAULTED = "defaulted"
-    RESCUED = "rescued"
-
-
-@dataclass(frozen=True)
-class View:
-    """A frozen snapshot of what a company's rules may look at this quarter."""
-
-    quarter: int
-    cash: float
-    debt: float
-    total_assets: float
-    revenue_q: float
-    ai_revenue_q: float
-    ai_revenue_growth_yoy: float
-    burn_q: float
-    runway_q: float
-    capacity_gw: float
-    compute_gw: float
-    market_value: float
-    status: Status
-
-
-@dataclass
-class Flows:
-    """Flows of the current quarter that are not income-statement accounts."""
-
-    capex: float = 0.0
-    ai_revenue: float = 0.0
-    compute_gw: float = 0.0
-    rented_in_gw: float = 0.0
-    equity_raised: float = 0.0
-    stock_pay: float = 0.0
-
-
-def annual_growth(history: deque[float]) -> float:
-    """Year-on-year growth from up to five quarterly figures, annualised when fewer are known (0 if unknown)."""
-    if len(history) < 2 or history[0] <= 0:
-        return 0.0
-    return (history[-1] / history[0]) ** (4.0 / (len(history) - 1)) - 1.0
+__all__ = ["Company", "Flows", "Status", "View", "annual_growth"]
 
 
 class Company(mesa.Agent):
-    """A ledger holder that decides: the common state of all roles."""
+    """A company's Mesa agent: decides for its firm from what the economy shows it."""
 
     role = "company"
 
-    def __init__(self, model: AIFinanceModel, spec: CompanySpec, holder: int) -> None:
-        """Attach the agent to its ledger holder and opening state."""
+    def __init__(self, model: Model, economy: Economy, firm: Firm) -> None:
+        """Attach the agent to its firm in the economy."""
         super().__init__(model)
-        self.spec = spec
-        self.entity = spec.id
-        self.holder = holder
-        self.status = Status.HEALTHY
-        self.fleet = Fleet(shell_life=model.config.world.shell_life_quarters)
-        self.flows = Flows()
-        self.market_value = spec.market_value
-        self.own_multiple = 0.0
-        self.own_fixed = 0.0
-        """Value of a business without revenue to scale it by (held at its opening value)."""
-        self.frozen_value: float | None = None
-        """What holders keep marking a failed firm at when the equity channel is off."""
-        self.cash_changes: deque[float] = deque(maxlen=4)
-        self.cash_before = 0.0
-        self.ai_revenue_hist: deque[float] = deque(maxlen=5)
-        self.revenue_hist: deque[float] = deque(maxlen=4)
-        self.net_income_hist: deque[float] = deque(maxlen=4)
-        self.cost_factor = 1.0
-        self.listed = spec.listed
-        self.opening_equity = 0.0
-        self.recent_losses: deque[float] = deque(maxlen=4)
-        self.loss_stress = 0.0
-        self.refused_in = -1
+        self.economy = economy
+        self.firm = firm
+
+    # what the firm is, read through (the state lives in the firm)
+    @property
+    def spec(self) -> CompanySpec:
+        """The company's config section."""
+        return self.firm.spec
+
+    @property
+    def entity(self) -> str:
+        """The company's id in the config."""
+        return self.firm.spec.id
+
+    @property
+    def holder(self) -> int:
+        """The company's ledger holder."""
+        return self.firm.holder
+
+    @property
+    def status(self) -> Status:
+        """Healthy, distressed, defaulted or rescued."""
+        return self.firm.status
 
     @property
     def alive(self) -> bool:
         """Whether the company still operates (not defaulted)."""
-        return self.status is not Status.DEFAULTED
+        return self.firm.alive
+
+    @property
+    def fleet(self) -> Fleet:
+        """Its data-centre shells, hardware and builds."""
+        return self.firm.fleet
+
+    @property
+    def flows(self) -> Flows:
+        """This quarter's flows that are not income-statement accounts."""
+        return self.firm.flows
+
+    @property
+    def market_value(self) -> float:
+        """Its market value now ($B)."""
+        return self.firm.market_value
+
+    @property
+    def listed(self) -> bool:
+        """Whether its shares are listed."""
+        return self.firm.listed
+
+    @property
+    def cost_factor(self) -> float:
+        """The share of planned cash costs it spends (below 1 after a cost cut)."""
+        return self.firm.cost_factor
 
     def cash(self) -> float:
         """Cash on the ledger now."""
-        return self.model.ledger.balance(self.holder, Account.CASH)
+        return self.firm.cash()
 
-    def view(self, quarter: int) -> View:
+    def view(self) -> View:
         """Freeze what this company knows at the start of its decisions."""
-        led = self.model.ledger
-        cash = led.balance(self.holder, Account.CASH)
-        burn = -sum(self.cash_changes) / len(self.cash_changes) if self.cash_changes else 0.0
-        growth = annual_growth(self.ai_revenue_hist)
-        return View(
-            quarter=quarter,
-            cash=cash,
-            debt=led.balance(self.holder, Account.DEBT),
-            total_assets=self.model.total_assets(self.holder),
-            revenue_q=self.model.last_statement(self.holder, Account.REVENUE),
-            ai_revenue_q=self.ai_revenue_hist[-1] if self.ai_revenue_hist else 0.0,
-            ai_revenue_growth_yoy=growth,
-            burn_q=burn,
-            runway_q=cash / burn if burn > 1e-9 else float("inf"),
-            capacity_gw=self.fleet.capacity_gw,
-            compute_gw=self.flows.compute_gw,
-            market_value=self.market_value,
-            status=self.status,
-        )
+        return view_of(self.economy, self.firm)
 
     def decide(self, view: View) -> list:
         """This role's decisions for the quarter (none by default)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.base import Company, View
+from agents.lender import funding_rate
+from economy.views import borrowing_room, capacity_commitments, own_use
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,12 @@ class Builder(Company):
 
     def decide(self, view: View) -> list:
         """Start builds for the hardware and shell gaps a lead time from now, within the financing budget."""
-        m = self.model
+        m = self.economy
         spec = self.spec.builder
         w = m.config.world
         lead = w.build_lead_quarters
         horizon = view.quarter + lead
-        need = m.capacity_commitments(self.holder, horizon)
+        need = capacity_commitments(m, self.holder, horizon)
         spot = 0.0
         if spec.sells_spot:
             gpu = w.gpu
@@ -64,16 +66,16 @@ class Builder(Company):
                                      w.hosting_cost_per_gw_quarter, w.capex_per_gw,
                                      w.capex_per_gw * (w.hardware_share / (w.hardware_life_quarters / 4)
                                                        + (1 - w.hardware_share) / (w.shell_life_quarters / 4)),
-                                     m.funding_rate(self))
+                                     funding_rate(m, self.firm))
             spot = appetite * spec.spot_share * m.market.spot_demand_gw * (1 + max(0.0, m.market.demand_growth_q)) ** lead
-        compute = max(0.0, need.rent_out + m.own_use(self, horizon) + spot - need.rent_in)
+        compute = max(0.0, need.rent_out + own_use(m, self.firm, horizon) + spot - need.rent_in)
         fleet = self.fleet
         hw_gap = capacity_gap(compute, fleet.hardware_gw, fleet.pipeline_gw(), fleet.retiring_gw(view.quarter, horizon))
         shell_gap = capacity_gap(compute + need.lease_out - need.lease_in, fleet.shell_gw, fleet.pipeline_shell_gw(), 0.0)
         cost = w.capex_per_gw * (hw_gap * w.hardware_share + shell_gap * (1 - w.hardware_share))
         if cost <= 1e-6:
             return []
-        budget = build_budget(view, spec.min_cash, m.borrowing_room(self.holder, spec))
+        budget = build_budget(view, spec.min_cash, borrowing_room(m, self.holder, spec))
         scale = min(1.0, budget / cost)
         if scale * cost <= 1e-6:
             return []

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from agents.base import Company, View
 from economy.config import LabParams
+from economy.views import contracted_compute, not_started, purchase_dues
 
 
 @dataclass(frozen=True)
@@ -182,21 +183,21 @@ class AILab(Company):
     def decide(self, view: View) -> list:
         """Funding round, optional deliveries and cost cuts from the lab's rules."""
         params = self.spec.lab
-        due, options = self.model.purchase_dues(self.holder, view.quarter)
+        m = self.economy
+        due, options = purchase_dues(m, self.holder, view.quarter)
         out: list = [TakeDeliveries(self.entity, choose_optional_deliveries(view, params, due, options))]
-        round_ = funding_round(view, params, self.model.market.sentiment, self.entity, due)
+        round_ = funding_round(view, params, m.market.sentiment, self.entity, due)
         if round_:
             out.append(round_)
         cut = cost_cut(view, params, self.cost_factor, self.entity)
         if cut:
             out.append(cut)
-        m = self.model
         horizon = view.quarter + params.plan_horizon_quarters
-        gap = compute_gap(view, params, m.contracted_compute(self.holder, horizon), m.world.expected_growth_annual(view.quarter))
+        gap = compute_gap(view, params, contracted_compute(m, self.holder, horizon), m.world.expected_growth_annual(view.quarter))
         if gap > 1e-3:
             out.append(SignCompute(self.entity, gap, view.quarter + m.config.world.build_lead_quarters,
                                    params.new_contract_quarters))
-        for decision in (relief(view, params, m.not_started(self.holder, view.quarter), self.entity),
+        for decision in (relief(view, params, not_started(m, self.holder, view.quarter), self.entity),
                          go_public(view, params, self.listed, m.market.sentiment, self.entity)):
             if decision:
                 out.append(decision)

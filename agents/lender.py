@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from agents.base import Company
 from agents.decisions import RefuseRoll, RollLoan
 from economy.config import LenderParams
+from economy.credit import CreditConditions, credit_leverage
+from economy.state import Economy, Firm
+from economy.views import credit_conditions, leverage
 
-
-def credit_leverage(debt: float, assets: float, backlog: float, advance_rate: float) -> float:
-    """Debt over the assets a lender counts: the balance sheet plus a share of contracted backlog.
-
-    Project lenders lend against take-or-pay contracts (CoreWeave's delayed-draw loans,
-    the Vantage and Jupiter construction loans), so contracted revenue is part of
-    what secures a loan.
-    """
-    base = assets + advance_rate * backlog
-    return debt / base if base > 0 else float("inf")
-
-
-@dataclass(frozen=True)
-class CreditConditions:
-    """What a lender's decision depends on besides the borrower's leverage."""
-
-    sentiment: float
-    stress: float
-    """The lender's recent losses over its opening equity (0 = none)."""
-    rescue_belief: float
-    """The chance, as lenders see it, that the government would rescue this borrower (0..1)."""
-    leverage_cap: float | None = None
-    """A regulator's leverage limit (ex-ante policy), if any."""
-    interest_cover: float = float("inf")
-    """The borrower's operating earnings over its interest, last quarter."""
-    secured: bool = False
-    """Whether the loan is secured on hardware or buildings."""
+__all__ = ["CreditConditions", "Lender", "credit_leverage", "decide_roll", "funding_rate", "lending_decision",
+           "quoted_spread_bp"]
 
 
 def lending_decision(
@@ -79,6 +55,24 @@ def decide_roll(params: LenderParams, loan_id: str, principal: float, leverage: 
     """
     ok, spread = lending_decision(params, leverage, principal, lender_cash, conditions)
     return RollLoan(loan_id, spread, params.tenor_quarters) if ok else RefuseRoll(loan_id, leverage)
+
+
+def quoted_spread_bp(e: Economy, co: Firm) -> float:
+    """The spread a company's lender would charge it now (0 for holders without a lender)."""
+    section = co.spec.builder or co.spec.investor
+    if section is None:
+        return 0.0
+    lender = e.firm(section.lender)
+    if not lender.alive:
+        return 0.0
+    _ok, spread = lending_decision(lender.spec.lender, leverage(e, co, lender, 0.0), 0.0, lender.cash(),
+                                   credit_conditions(e, lender, co))
+    return spread
+
+
+def funding_rate(e: Economy, co: Firm) -> float:
+    """The annual rate a builder would pay on new debt now: policy rate plus its lender's quoted spread."""
+    return e.market.policy_rate_annual + quoted_spread_bp(e, co) / 1e4
 
 
 class Lender(Company):

@@ -1,4 +1,4 @@
-"""The credit desk: a round of loan requests cleared at once against each lender's capacity.
+"""The credit desk: how lenders measure a borrower, and a round of loan requests cleared at once against capacity.
 
 Builders ask for what their builds need; each lender has decided every request from
 the same frozen state (its cash and the borrower's books at the start of the round).
@@ -12,6 +12,34 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+
+def credit_leverage(debt: float, assets: float, backlog: float, advance_rate: float) -> float:
+    """Debt over the assets a lender counts: the balance sheet plus a share of contracted backlog.
+
+    Project lenders lend against take-or-pay contracts (CoreWeave's delayed-draw loans,
+    the Vantage and Jupiter construction loans), so contracted revenue is part of
+    what secures a loan.
+    """
+    base = assets + advance_rate * backlog
+    return debt / base if base > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class CreditConditions:
+    """What a lender's decision depends on besides the borrower's leverage."""
+
+    sentiment: float
+    stress: float
+    """The lender's recent losses over its opening equity (0 = none)."""
+    rescue_belief: float
+    """The chance, as lenders see it, that the government would rescue this borrower (0..1)."""
+    leverage_cap: float | None = None
+    """A regulator's leverage limit (ex-ante policy), if any."""
+    interest_cover: float = float("inf")
+    """The borrower's operating earnings over its interest, last quarter."""
+    secured: bool = False
+    """Whether the loan is secured on hardware or buildings."""
 
 
 @dataclass(frozen=True)

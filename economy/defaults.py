@@ -12,12 +12,9 @@ brought it about (see :mod:`economy.channels`).
 
 from __future__ import annotations
 
-import copy
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from agents.base import Company, Status
-from agents.government import rescue_decision
-from agents.investor import margin_call
 from economy.actions import extinguish_in_default, pay_for_borrower, repay
 from economy.channels import Channel
 from economy.contracts import (
@@ -31,22 +28,36 @@ from economy.contracts import (
     State,
     Warrant,
 )
+from economy.equity import issue_shares_to
 from economy.ledger import Account
-
-if TYPE_CHECKING:
-    from model import AIFinanceModel
+from economy.lending import fund_government
+from economy.procurement import deliver_systems
+from economy.state import Economy, Firm, Status
 
 MAX_ROUNDS = 50
-HISTORY = ("recorder", "datacollector", "events", "cascade", "losses", "flow_rows")
 LIQUID = (Account.STAKES, Account.OTHER_ASSETS)
 
 
-class DefaultResolver:
-    """Runs step 6 of a quarter for a model."""
+@dataclass(frozen=True)
+class DefaultRules:
+    """The decisions the default phase asks of the agents, injected so that the mechanics do not import them.
 
-    def __init__(self, model: AIFinanceModel) -> None:
-        """Bind to the model whose quarter is being resolved."""
+    Attributes:
+        rescue: ``rescue(policy, systemic_importance, threshold)``: whether the government rescues.
+        margin_call: ``margin_call(loan_balance, pledged_value, max_loan_to_value)``: repayment demanded.
+    """
+
+    rescue: Callable[[str, float, float], bool]
+    margin_call: Callable[[float, float, float], float]
+
+
+class DefaultResolver:
+    """Runs step 6 of a quarter on an economy."""
+
+    def __init__(self, model: Economy, rules: DefaultRules) -> None:
+        """Bind to the economy whose quarter is being resolved, and the agents' rules it applies."""
         self.m = model
+        self.rules = rules
         self.led = model.ledger
         self.q = model.quarter
         self.label = model.label
@@ -71,7 +82,7 @@ class DefaultResolver:
             triggers = {}
         raise RuntimeError(f"{self.label}: the default cascade did not settle in {MAX_ROUNDS} rounds")
 
-    def _pay_arrears(self, co: Company) -> bool:
+    def _pay_arrears(self, co: Firm) -> bool:
         """Pay this quarter's unpaid dues late if money has come in since (a rescue of a debtor); True if cured.
 
         Only a firm whose trouble was a payment shortfall can be cured this way.
@@ -85,7 +96,7 @@ class DefaultResolver:
         m.event("arrears_paid", co, None, gap, f"{co.spec.name} pays ${gap:.1f}B of arrears late in the quarter")
         return True
 
-    def _unpaid(self, co: Company) -> list[Obligation]:
+    def _unpaid(self, co: Firm) -> list[Obligation]:
         """This quarter's obligations the firm paid short."""
         return [ob for ob in self.m.obligations if ob.payer == co.holder and ob.paid < ob.amount - 1e-9]
 
@@ -104,7 +115,7 @@ class DefaultResolver:
             contract = self.m.book.by_id[cid]
             contract.settled(self.q, obs)
             if isinstance(contract, ComputeContract) and contract.payment == "purchase":
-                self.m.deliver_systems(contract, obs)
+                deliver_systems(self.m, contract, obs)
 
     # ---------------------------------------------------------------- triggers
     def _covenant_triggers(self) -> dict[int, float]:
@@ -137,7 +148,7 @@ class DefaultResolver:
         """Lenders and investors fail when losses wipe out their equity; margin calls force sales."""
         m = self.m
         out: dict[int, float] = {}
-        for co in m.companies:
+        for co in m.firms:
             if not co.alive:
                 continue
             if co.role == "investor":
@@ -148,7 +159,7 @@ class DefaultResolver:
                 out[co.holder] = out.get(co.holder, 0.0) - self.led.equity(co.holder)
         return out
 
-    def _margin_calls(self, co: Company) -> float:
+    def _margin_calls(self, co: Firm) -> float:
         """Meet margin calls from cash, then by selling holdings; return what could not be met."""
         m = self.m
         unmet = 0.0
@@ -156,7 +167,7 @@ class DefaultResolver:
         for loan in m.book.of_kind_to(Loan, co.holder):
             if loan.instrument != "margin_loan" or not loan.live(self.q) or loan.principal <= 0:
                 continue
-            call = margin_call(loan.principal, self.collateral_value(co, loan), limit)
+            call = self.rules.margin_call(loan.principal, self.collateral_value(co, loan), limit)
             if call <= 0:
                 continue
             # selling pledged assets lowers the collateral too: repay enough that the rest is within the limit
@@ -173,20 +184,20 @@ class DefaultResolver:
         return unmet
 
     # ---------------------------------------------------------------- failure
-    def fail(self, co: Company, amount: float, rnd: int) -> None:
+    def fail(self, co: Firm, amount: float, rnd: int) -> None:
         """Rescue the firm if policy says so; otherwise resolve its default."""
         m = self.m
         gov = m.government
         if gov is not None and gov.alive and not m.what_if and co is not gov:
             policy = gov.spec.government.policy
             if policy in ("discretionary", "backstop"):
-                importance = self.m.systemic_importance(co)
-                if rescue_decision(policy, importance, gov.spec.government.systemic_threshold):
+                importance = what_if_losses(m, co, self.rules)
+                if self.rules.rescue(policy, importance, gov.spec.government.systemic_threshold):
                     self._rescue(gov, co, amount, importance)
                     return
         self.default(co, amount, rnd)
 
-    def default(self, co: Company, amount: float, rnd: int) -> None:
+    def default(self, co: Firm, amount: float, rnd: int) -> None:
         """Resolve a default and record who and what brought it about."""
         m = self.m
         co.status = Status.DEFAULTED
@@ -207,30 +218,30 @@ class DefaultResolver:
         self._write_off(co)
         self._terminate_contracts(co)
 
-    def _rescue(self, gov: Company, co: Company, amount: float, importance: float) -> None:
+    def _rescue(self, gov: Firm, co: Firm, amount: float, importance: float) -> None:
         """The government injects equity to cover the gap, financed by issuing bonds to the external sector."""
         m = self.m
         unpaid = self._unpaid(co)
         need = max(amount, sum(ob.amount - ob.paid for ob in unpaid))
         if gov.cash() < need:
-            m.fund_government(gov, need - gov.cash())
+            fund_government(m, gov, need - gov.cash())
         self.led.transfer(gov.holder, co.holder, need, Account.STAKES, Account.PAID_IN_CAPITAL, f"rescue of {co.entity}")
         co.flows.equity_raised += need
-        m.issue_shares_to(co, gov, need)
+        issue_shares_to(m, co, gov, need)
         m.fiscal_cost += need
         self._pay_late(unpaid, "rescue: arrears paid")
         co.status = Status.RESCUED
         m.event("rescue", gov, co, need,
                 f"{gov.spec.name} rescues {co.spec.name} with ${need:.1f}B (its failure would cost others ${importance:.0f}B)")
 
-    def _bankruptcy_costs(self, co: Company) -> None:
+    def _bankruptcy_costs(self, co: Firm) -> None:
         """Administrators and lawyers take a share of the estate's cash (Rogers-Veraart's 1 - alpha)."""
         alpha = self.m.config.world.bankruptcy.alpha
         fees = (1 - alpha) * max(0.0, co.cash())
         if fees > 0:
             self.led.transfer(co.holder, self.m.external, fees, Account.LOSSES, Account.REVENUE, f"{co.entity}: bankruptcy costs")
 
-    def _write_down_stakes(self, co: Company) -> None:
+    def _write_down_stakes(self, co: Firm) -> None:
         """Holders of the failed firm's shares lose them (equity channel), unless that channel is off."""
         m = self.m
         for s in m.book.of_kind_to(EquityStake, co.holder):
@@ -242,7 +253,7 @@ class DefaultResolver:
                                      "kind": "stake", "channel": Channel.EQUITY.value, "amount": value})
         co.frozen_value = None if self.on.equity else co.market_value
 
-    def collateral_value(self, co: Company, loan: Loan, resale: float | None = None) -> float:
+    def collateral_value(self, co: Firm, loan: Loan, resale: float | None = None) -> float:
         """Market value of what secures a loan, at this quarter's resale price (or the one given)."""
         m = self.m
         w, mk = m.config.world, m.market
@@ -259,7 +270,7 @@ class DefaultResolver:
             return self.led.balance(co.holder, Account.STAKES)
         return 0.0
 
-    def _seize_collateral(self, co: Company) -> None:
+    def _seize_collateral(self, co: Firm) -> None:
         """Secured lenders take the hardware and fire-sell it; proceeds go to them pro rata to their loans."""
         m, led = self.m, self.led
         secured = [loan for loan in m.book.of_kind_to(Loan, co.holder) if loan.live(self.q)
@@ -288,7 +299,7 @@ class DefaultResolver:
                 f"lenders seize {gw:.2f} GW of {co.spec.name} hardware and sell it for ${proceeds:.1f}B "
                 f"(resale price now {m.market.resale_factor:.0%} of value)", Channel.COLLATERAL.value)
 
-    def sell_assets(self, co: Company, up_to: float) -> float:
+    def sell_assets(self, co: Firm, up_to: float) -> float:
         """Sell stakes at market value, then other holdings at book, to outside investors; return proceeds."""
         m, led = self.m, self.led
         sold = 0.0
@@ -317,7 +328,7 @@ class DefaultResolver:
             sold += amount
         return sold
 
-    def _pay_creditors(self, co: Company) -> None:
+    def _pay_creditors(self, co: Firm) -> None:
         """Whatever cash is left goes pro rata to lenders and to this quarter's unpaid creditors."""
         m, led = self.m, self.led
         claims: list[tuple[object, int, float]] = []
@@ -342,7 +353,7 @@ class DefaultResolver:
                 led.transfer(co.holder, creditor, pay, claim.payer_debit, claim.payee_credit, "recovery of unpaid dues")
                 claim.paid += pay
 
-    def _write_off(self, co: Company) -> None:
+    def _write_off(self, co: Firm) -> None:
         """What was not recovered is lost to lenders (payment channel), less what guarantors pay."""
         m, led = self.m, self.led
         for loan in m.book.of_kind_to(Loan, co.holder):
@@ -362,7 +373,7 @@ class DefaultResolver:
                 m.note_channel(loan.from_party, Channel.PAYMENT, loss - by_collateral, co.entity)
         self._write_off_assumed_dues(co)
 
-    def _write_off_assumed_dues(self, co: Company) -> None:
+    def _write_off_assumed_dues(self, co: Firm) -> None:
         """Dues the outside sector paid for the failed firm (payment channel off) and did not recover are its loss."""
         for ob in self.m.obligations:
             if ob.payer == co.holder and ob.payer_debit is Account.PAYABLES and ob.paid < ob.amount:
@@ -372,7 +383,7 @@ class DefaultResolver:
                               f"{co.entity}: {ob.label} written off")
                 ob.paid = ob.amount
 
-    def _call_guarantees(self, co: Company, loan: Loan, loss: float) -> float:
+    def _call_guarantees(self, co: Firm, loan: Loan, loss: float) -> float:
         m, led = self.m, self.led
         covered = 0.0
         for g in m.book.of_kind(Guarantee):
@@ -382,7 +393,7 @@ class DefaultResolver:
             guarantor = m.by_holder[g.from_party]
             pay = min(loss - covered, room)
             if guarantor.role == "government" and guarantor.cash() < pay:
-                m.fund_government(guarantor, pay - guarantor.cash())
+                fund_government(m, guarantor, pay - guarantor.cash())
             pay = min(pay, guarantor.cash())
             if pay <= 0:
                 continue
@@ -395,7 +406,7 @@ class DefaultResolver:
                     f"{guarantor.spec.name} pays ${pay:.1f}B under its guarantee of {loan.id}")
         return covered
 
-    def _terminate_contracts(self, co: Company) -> None:
+    def _terminate_contracts(self, co: Firm) -> None:
         """Every live contract of the failed firm ends; suppliers lose its orders (demand channel)."""
         m, led = self.m, self.led
         for c in m.book.contracts:
@@ -432,28 +443,15 @@ class DefaultResolver:
             c.close(State.DEFAULTED if isinstance(c, Loan) else State.TERMINATED, self.q)
 
 
-def what_if_losses(model: AIFinanceModel, co: Company) -> float:
+def what_if_losses(e: Economy, co: Firm, rules: DefaultRules) -> float:
     """What others would lose this quarter if ``co`` failed now: a what-if run of the cascade on a copy.
 
     The copy has no government rescue and runs the whole cascade; the answer is the
     sum of everything the channels carried to other holders.
     """
-    # the twin needs the state, not the history: leave the recorded tables out of the copy
-    history = {name: getattr(model, name) for name in HISTORY}
-    channel_rows = model.channels.rows
-    for name in HISTORY:
-        setattr(model, name, None)
-    model.channels.rows = []
-    try:
-        twin = copy.deepcopy(model)
-    finally:
-        for name, value in history.items():
-            setattr(model, name, value)
-        model.channels.rows = channel_rows
-    twin.events, twin.cascade, twin.losses, twin.flow_rows = [], [], [], []
-    twin.what_if = True
+    twin = e.twin()
     before = len(twin.channels.rows)
-    resolver = DefaultResolver(twin)
+    resolver = DefaultResolver(twin, rules)
     resolver.default(twin.by_holder[co.holder], 0.0, 0)
     # others already short this quarter fail in the twin too, so the cascade runs as it would
     resolver.run({h: a for h, a in twin.shortfall.items() if h != co.holder})

@@ -7,14 +7,15 @@ Row *k* is the state after quarter *k*; the rows labelled with the opening quart
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
+from economy.channels import ChannelLog
 from economy.contracts import LIVE, Loan
 from economy.ledger import ASSETS, LIABILITIES, Account, AccountingError
+from economy.state import Economy, Firm, Status
 from economy.units import quarter_label
-
-if TYPE_CHECKING:
-    from model import AIFinanceModel
+from economy.views import count_status, partner_debt
 
 ASSET_COLUMNS = {
     "cash": Account.CASH, "receivables": Account.RECEIVABLES, "dc_shells": Account.DC_SHELLS,
@@ -69,11 +70,18 @@ def _check_finite(rows: list[dict]) -> None:
 
 
 class Recorder:
-    """Collects the rows of a run as it goes."""
+    """Collects the rows of a run as it goes.
 
-    def __init__(self, model: AIFinanceModel) -> None:
-        """Bind to a model."""
-        self.m = model
+    Args:
+        economy: The state recorded.
+        spread_of: ``spread_of(economy, firm)``: the spread the firm's lender would quote it now (the lender's
+            rule, injected).
+    """
+
+    def __init__(self, economy: Economy, spread_of: Callable[[Economy, Firm], float]) -> None:
+        """Bind to an economy."""
+        self.m = economy
+        self.spread_of = spread_of
         self.balance_rows: list[dict] = []
         self.system_rows: list[dict] = []
         self._last: dict[int, tuple[float, float]] = {}
@@ -82,7 +90,7 @@ class Recorder:
         """The starting state, with each company's last reported quarter as its flows."""
         m = self.m
         flows = {}
-        for co in m.companies:
+        for co in m.firms:
             f = dict.fromkeys(FLOW_COLUMNS, 0.0)
             f["revenue"] = co.spec.reported.revenue_quarterly
             flows[co.holder] = (f, co.spec.reported.net_income_quarterly)
@@ -93,7 +101,7 @@ class Recorder:
         m = self.m
         flows = {}
         for h in range(len(m.ledger.names)):
-            st = m._statements[h]
+            st = m.statements[h]
             f = {name: st[acct] for name, acct in FLOW_COLUMNS.items()}
             income = st[Account.REVENUE] + st[Account.OTHER_INCOME]
             costs = sum(st[a] for a in (Account.COMPUTE_COST, Account.OPEX, Account.INTEREST_EXPENSE, Account.DEPRECIATION,
@@ -139,13 +147,13 @@ class Recorder:
             if co and co.role == "lab":
                 row["capacity_gw"] = co.flows.compute_gw if m.quarter else co.fleet.capacity_gw
             row["backlog"] = m.backlog(h)
-            row["credit_spread_bp"] = m.quoted_spread_bp(co) if co and co.alive else 0.0
+            row["credit_spread_bp"] = self.spread_of(m, co) if co and co.alive else 0.0
             if row["credit_spread_bp"] and row["debt"] > 0:
                 spread_weight += row["debt"]
                 spread_sum += row["debt"] * row["credit_spread_bp"]
             self.balance_rows.append(row)
         mk = m.world.market
-        partner = m.partner_debt
+        partner = partner_debt(m)
         openai = m.index.get("openai")
         partner_openai = sum(loan.principal for loan in m.book.of_kind(Loan)
                              if loan.state in LIVE and loan.tied_to == openai and openai is not None)
@@ -156,8 +164,8 @@ class Recorder:
             "partner_debt": partner, "openai_partner_debt": partner_openai, "ai_capex": capex_total,
             "ai_capex_share_gdp": capex_total / gdp_q,
             "avg_credit_spread_bp": spread_sum / spread_weight if spread_weight > 0 else 0.0,
-            "defaults": m.defaults,
-            "rescues": m.rescues,
+            "defaults": count_status(m, Status.DEFAULTED),
+            "rescues": count_status(m, Status.RESCUED),
             "fiscal_cost": m.fiscal_cost, "total_cash": led.total_cash(),
         })
 
@@ -178,7 +186,18 @@ class Recorder:
         return rows
 
 
-def frames(model: AIFinanceModel) -> dict:
+class RunRecord(Protocol):
+    """What a finished (or running) model offers to :func:`frames`: its recorder and the run's record."""
+
+    recorder: Recorder
+    flow_rows: list[tuple]
+    events: list[dict]
+    cascade: list[dict]
+    losses: list[dict]
+    channels: ChannelLog
+
+
+def frames(model: RunRecord) -> dict:
     """Every table of a run as pandas DataFrames, keyed by file name without ``.csv``."""
     import pandas as pd
 

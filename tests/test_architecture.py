@@ -17,10 +17,6 @@ FORBIDDEN = {
 # Imports against the direction that the code still has, each with where it goes. The test fails on any
 # other, and on an entry here that is no longer needed, so this list can only shrink.
 KNOWN = {
-    ("agents/base.py", "model"): "agents ask the model for what they need instead of receiving a frozen view (issue 8)",
-    ("economy/defaults.py", "agents"): "the default phase takes the government's and investors' decisions (issue 9)",
-    ("economy/defaults.py", "model"): "the resolver works on the model, not on a passive Economy state (issue 8)",
-    ("economy/records.py", "model"): "the recorder reads the model, not a passive Economy state (issue 8)",
 }
 
 

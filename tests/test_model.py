@@ -89,7 +89,7 @@ def test_a_non_finite_recorded_figure_stops_the_run(tiny_raw):
     """A market value that became NaN (outside the ledger) is caught when the quarter is recorded, naming the firm."""
     m = AIFinanceModel(config=config_from_dict(tiny_raw))
     m.step()
-    cloud = m.by_holder[m.index["cloud"]]
+    cloud = m.economy.firm("cloud")
     with pytest.raises(AccountingError, match=r"2026Q1: market_value of cloud is not a finite number \(nan\)"):
         cloud.market_value = float("nan")
         m.recorder.record_quarter()

@@ -62,7 +62,7 @@ def test_growth_stall_shifts_share_from_openai():
     """When Gemini's and Claude's reach rises, OpenAI's share of spending ends lower than in the baseline."""
     base, stall = AIFinanceModel(seed=0).run(), _run("growth_stall")
     openai = base.index["openai"]
-    assert stall.competition.shares[openai] < base.competition.shares[openai]
+    assert stall.economy.competition.shares[openai] < base.economy.competition.shares[openai]
 
 
 def test_rate_shock_raises_interest_paid():
