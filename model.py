@@ -16,6 +16,7 @@ from typing import Any
 import mesa
 
 from agents import ROLE_CLASSES, Company, Status
+from agents.base import Reviewer
 from agents.lender import quoted_spread_bp
 from agents.rounds import RULES, construct_and_finance, decide_quarter
 from economy.closing import close_books, pay_out, remember_quarter
@@ -90,7 +91,7 @@ class AIFinanceModel(mesa.Model):
         self._phase()
         settle_quarter(e)
         self._phase()
-        construct_and_finance(e, decisions)
+        construct_and_finance(e, decisions, self.companies)
         self._phase()
         DefaultResolver(e, RULES).run(e.shortfall)
         self._phase()
@@ -154,6 +155,25 @@ class AIFinanceModel(mesa.Model):
         for firm in e.firms:  # agents read their parameters from their spec
             firm.spec = moved.config.company(firm.entity)
         return moved.changes
+
+    def steer(self, entity: str, reviewer: Reviewer | None) -> None:
+        """Let a person take a company's decisions from the next round on (classroom team mode).
+
+        In every round the company decides in (its own decisions; the tranches it may
+        release; the rolls and loans it is asked for, as a lender), ``reviewer(agent,
+        decisions)`` gets what its rules decided and returns what to carry out: the same,
+        or alternatives the round offers (hold back or release a tranche, refuse a roll
+        or a loan, add or drop its own funding round, cost cut or cancellation). Anything
+        else stops the step with :class:`agents.rounds.DecisionError`. ``None`` hands the
+        decisions back to the rules.
+
+        Raises:
+            KeyError: If no company has this id.
+        """
+        agent = self.company_named(entity)
+        if agent is None:
+            raise KeyError(f"no company {entity!r} in this run; companies: {', '.join(a.entity for a in self.companies)}")
+        agent.reviewer = reviewer
 
     # ------------------------------------------------------------------ system figures (Mesa reporters)
     @property

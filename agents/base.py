@@ -9,6 +9,7 @@ decisions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import mesa
@@ -21,7 +22,10 @@ from economy.views import View, view_of
 if TYPE_CHECKING:
     from mesa import Model
 
-__all__ = ["Company", "Flows", "Status", "View", "annual_growth"]
+__all__ = ["Company", "Flows", "Reviewer", "Status", "View", "annual_growth"]
+
+Reviewer = Callable[["Company", list], list]
+"""Changes the decisions a company's rules took in one round; returns the decisions to carry out."""
 
 
 class Company(mesa.Agent):
@@ -34,6 +38,8 @@ class Company(mesa.Agent):
         super().__init__(model)
         self.economy = economy
         self.firm = firm
+        self.reviewer: Reviewer | None = None
+        """Set when a person takes this company's decisions (classroom team mode); None lets the rules decide."""
 
     # what the firm is, read through (the state lives in the firm)
     @property
@@ -97,3 +103,11 @@ class Company(mesa.Agent):
     def decide(self, view: View) -> list:
         """This role's decisions for the quarter (none by default)."""
         return []
+
+    def review(self, decisions: list) -> list:
+        """The decisions to carry out in a round: the rules' own, or as the person steering this company changed them.
+
+        The round that asks checks what comes back (:func:`agents.rounds.checked`): only
+        the alternatives it offers are accepted.
+        """
+        return decisions if self.reviewer is None else list(self.reviewer(self, list(decisions)))

@@ -1,13 +1,15 @@
-"""Decisions agents return, as frozen verb-noun records; the model executes them after every agent has decided.
+"""Decisions agents return, as frozen verb-noun records; the economy carries them out after every agent has decided.
 
-New decisions go here as the rules move out of the model (issue 8); the lab's and the
-builders' older decisions still live beside their rules in ``agents/lab.py`` and
-``agents/builder.py``.
+The lab's and the builders' own decisions live beside their rules in ``agents/lab.py``
+and ``agents/builder.py``; the ones here are taken in the rounds where several agents
+compete for the same money (:mod:`agents.rounds`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from economy.credit import LoanRequest
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,36 @@ class RefuseRoll:
 
     loan_id: str
     leverage: float
+
+
+@dataclass(frozen=True)
+class ApproveLoan:
+    """Lend a builder what it asked for at the quoted spread (cut pro rata if the lender's cash is short)."""
+
+    borrower: str
+    request: LoanRequest
+
+
+@dataclass(frozen=True)
+class RefuseLoan:
+    """Refuse a builder's request for new money: its leverage after the loan, or the lender's capacity, is against it."""
+
+    borrower: str
+    amount: float
+    leverage: float
+
+
+@dataclass(frozen=True)
+class DrawMarginLoan:
+    """Borrow against holdings to pay what cash does not cover."""
+
+    entity: str
+    amount: float
+
+
+@dataclass(frozen=True)
+class SellHoldings:
+    """Sell stakes and other holdings to outside investors to raise ``amount``."""
+
+    entity: str
+    amount: float

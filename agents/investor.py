@@ -10,6 +10,17 @@ def margin_call(loan_balance: float, pledged_value: float, max_loan_to_value: fl
     return max(0.0, loan_balance - max_loan_to_value * pledged_value)
 
 
+def margin_draw(released: float, cash: float, min_cash: float, room: float) -> float:
+    """What to borrow on margin to release ``released`` of tranches and keep ``min_cash``: no more than ``room``."""
+    short = released - (cash - min_cash)
+    return min(room, short) if short > 0 else 0.0
+
+
+def sale_needed(due: float, cash: float, min_cash: float) -> float:
+    """Holdings to sell so that what falls due is paid and ``min_cash`` is kept (0 if cash suffices)."""
+    return max(0.0, due + min_cash - cash)
+
+
 class Investor(Company):
     """An investor (SoftBank, MGX) holding stakes financed partly by borrowing."""
 

@@ -14,9 +14,18 @@ from collections.abc import Sequence
 from agents.base import Company, View
 from agents.builder import StartBuild
 from agents.chipmaker import TrancheDue, choose_tranches
-from agents.decisions import RefuseRoll, ReleaseTranche, RollLoan
+from agents.decisions import (
+    ApproveLoan,
+    DrawMarginLoan,
+    HoldBackTranche,
+    RefuseLoan,
+    RefuseRoll,
+    ReleaseTranche,
+    RollLoan,
+    SellHoldings,
+)
 from agents.government import rescue_decision
-from agents.investor import margin_call
+from agents.investor import margin_call, margin_draw, sale_needed
 from agents.lab import (
     Cancel,
     CutCosts,
@@ -31,7 +40,7 @@ from agents.lab import (
 from agents.lender import decide_roll, lending_decision
 from economy import compute_deals, equity, lending
 from economy.construction import finance_and_build, instalments_due, start_build
-from economy.contracts import InvestmentCommitment, Loan
+from economy.contracts import LIVE, InvestmentCommitment, Loan
 from economy.credit import LoanRequest
 from economy.defaults import DefaultResolver, DefaultRules
 from economy.operations import cut_costs
@@ -50,6 +59,79 @@ from economy.views import (
 RULES = DefaultRules(rescue=rescue_decision, margin_call=margin_call)
 """The agents' rules the default phase applies (the government's rescue, a margin lender's call)."""
 
+OWN_DECISIONS = (TakeDeliveries, RaiseFunding, CutCosts, SignCompute, Renegotiate, Cancel, ListShares, StartBuild)
+
+
+class DecisionError(ValueError):
+    """A reviewed decision that the round does not offer (a person steering a company chose something impossible)."""
+
+
+def checked(agent: Company, offered: list, taken: list) -> list:
+    """The decisions a company's reviewer returned, if each is one the round offered it; raise otherwise.
+
+    A reviewer may swap a decision for its alternative (release or hold back a tranche,
+    roll or refuse a loan, approve or refuse a request), drop or add decisions of the
+    company's own (a funding round, a cost cut, a cancellation), never decide for
+    another company or about a contract that is not before it.
+    """
+    if taken is offered or agent.reviewer is None:
+        return taken
+    alternatives = {_subject(d): d for d in offered if _subject(d) is not None}
+    for d in taken:
+        subject = _subject(d)
+        if subject is None:
+            if not isinstance(d, OWN_DECISIONS) or getattr(d, "entity", None) != agent.entity:
+                raise DecisionError(f"{agent.entity}: {d!r} is not a decision {agent.entity} can take now")
+            _check_own(agent, d)
+        elif subject not in alternatives:
+            raise DecisionError(f"{agent.entity}: {d!r} is about something not before {agent.entity} this round")
+        elif not _swappable(alternatives[subject], d):
+            raise DecisionError(f"{agent.entity}: {d!r} cannot replace {alternatives[subject]!r}")
+        elif isinstance(d, HoldBackTranche) and agent.economy.book.by_id[d.contract_id].binding:
+            raise DecisionError(f"{agent.entity}: the tranche of {d.contract_id} is binding and must be paid")
+    subjects = [_subject(d) for d in taken if _subject(d) is not None]
+    if sorted(map(str, subjects)) != sorted(map(str, alternatives)):
+        raise DecisionError(f"{agent.entity}: every tranche, roll or loan request before it needs one decision")
+    return taken
+
+
+def _subject(d: object) -> tuple | None:
+    """What a round's decision is about (a tranche, a loan, a request), or None for a company's own decisions."""
+    if isinstance(d, ReleaseTranche | HoldBackTranche):
+        return ("tranche", d.contract_id)
+    if isinstance(d, RollLoan | RefuseRoll):
+        return ("roll", d.loan_id)
+    if isinstance(d, ApproveLoan | RefuseLoan):
+        return ("request", d.borrower)
+    return None
+
+
+SWAPS = {ReleaseTranche: HoldBackTranche, HoldBackTranche: ReleaseTranche, RollLoan: RefuseRoll, RefuseRoll: RollLoan,
+         ApproveLoan: RefuseLoan, RefuseLoan: ApproveLoan}
+
+
+def _swappable(offered: object, taken: object) -> bool:
+    if taken == offered:
+        return True
+    if type(taken) is not SWAPS.get(type(offered)):
+        return False
+    if isinstance(taken, ReleaseTranche):  # a tranche the rules held back, released in full (the means are checked)
+        return taken.amount == offered.amount
+    # a person can refuse what the rules granted; granting a loan the rules refused would need terms they did not set
+    return isinstance(taken, HoldBackTranche | RefuseRoll | RefuseLoan)
+
+
+def _check_own(agent: Company, d: object) -> None:
+    e = agent.economy
+    if isinstance(d, RaiseFunding) and not (d.amount > 0 and d.pre_money > 0 and math.isfinite(d.amount + d.pre_money)):
+        raise DecisionError(f"{agent.entity}: a funding round needs a positive amount and valuation, not {d!r}")
+    if isinstance(d, CutCosts) and not 0.0 < d.factor <= 1.0:
+        raise DecisionError(f"{agent.entity}: costs can be cut to a share in (0, 1] of plan, not {d.factor!r}")
+    if isinstance(d, Renegotiate | Cancel):
+        c = e.book.by_id.get(d.contract_id)
+        if c is None or c.from_party != agent.holder or c.state not in LIVE or c.start <= e.quarter:
+            raise DecisionError(f"{agent.entity}: {d.contract_id!r} is not one of its contracts that has yet to start")
+
 
 def investee_health(e: Economy, co: Firm, view: View) -> float:
     """An investee's health score as investors see it."""
@@ -65,11 +147,12 @@ def decide_quarter(e: Economy, agents: Sequence[Company]) -> list:
         if a.alive:
             a.firm.status = Status.DISTRESSED if distressed(a.firm, views[a.holder]) else (
                 Status.RESCUED if a.status is Status.RESCUED else Status.HEALTHY)
-    decisions = [d for a in agents if a.alive for d in a.decide(views[a.holder])]
+    decisions = [d for a in agents if a.alive for d in _reviewed(a, a.decide(views[a.holder]))]
     compute_deals.choose_deliveries(e, {d.entity: d.contracts for d in decisions if isinstance(d, TakeDeliveries)})
-    tranche_round(e, views)
+    by_holder = {a.holder: a for a in agents}
+    tranche_round(e, views, by_holder)
     dues = dues_now(e)
-    roll_round(e, views, dues)
+    roll_round(e, views, dues, by_holder)
     raise_cash(e, views, dues)
     # money raised and contracts signed now count when this quarter's dues are settled
     e.extra_obligations = []
@@ -87,7 +170,11 @@ def decide_quarter(e: Economy, agents: Sequence[Company]) -> list:
     return decisions
 
 
-def tranche_round(e: Economy, views: dict[int, View]) -> None:
+def _reviewed(agent: Company, decisions: list) -> list:
+    return checked(agent, decisions, agent.review(decisions))
+
+
+def tranche_round(e: Economy, views: dict[int, View], agents: dict[int, Company]) -> None:
     """Investors decide tranche by tranche on their commitments (MODEL.md section 6, chipmaker).
 
     Every investor decides from the frozen views, with its means (cash and margin room)
@@ -114,24 +201,28 @@ def tranche_round(e: Economy, views: dict[int, View]) -> None:
         own_min = investor.spec.investor.min_cash if investor.spec.investor else 0.0
         # an investor can add what a margin loan on its holdings would lend (MODEL.md section 6)
         room = margin_room(e, investor) if investor.spec.investor else 0.0
-        decided[holder] = (own_min, room, choose_tranches(tranches, views[holder].cash + room, own_min))
-    for holder, (own_min, room, decisions) in decided.items():
-        investor = e.by_holder[holder]
-        released = math.fsum(d.amount for d in decisions if isinstance(d, ReleaseTranche))
-        if investor.spec.investor and released > views[holder].cash - own_min:
-            lending.borrow_on_margin(e, investor, min(room, released - (views[holder].cash - own_min)))
+        chosen = _reviewed(agents[holder], choose_tranches(tranches, views[holder].cash + room, own_min))
+        released = math.fsum(d.amount for d in chosen if isinstance(d, ReleaseTranche))
+        if agents[holder].reviewer is not None and released > views[holder].cash + room + 1e-9:
+            raise DecisionError(f"{investor.entity}: releasing ${released:.1f}B is more than its cash and margin room "
+                                f"(${views[holder].cash + room:.1f}B)")
+        borrow = margin_draw(released, views[holder].cash, own_min, room) if investor.spec.investor else 0.0
+        decided[holder] = ([DrawMarginLoan(investor.entity, borrow)] if borrow > 0 else []) + chosen
+    for holder, decisions in decided.items():
         for d in decisions:
-            c = e.book.by_id[d.contract_id]
-            if isinstance(d, ReleaseTranche):
-                equity.pay_tranche(e, c, d.amount)
+            if isinstance(d, DrawMarginLoan):
+                lending.borrow_on_margin(e, e.by_holder[holder], d.amount)
+            elif isinstance(d, ReleaseTranche):
+                equity.pay_tranche(e, e.book.by_id[d.contract_id], d.amount)
             else:
-                equity.decline_tranche(e, c, d.amount, d.health, d.threshold)
+                equity.decline_tranche(e, e.book.by_id[d.contract_id], d.amount, d.health, d.threshold)
 
 
-def roll_round(e: Economy, views: dict[int, View], dues: dict[int, float]) -> None:
+def roll_round(e: Economy, views: dict[int, View], dues: dict[int, float], agents: dict[int, Company]) -> None:
     """Borrowers ask to roll loans maturing this quarter; lenders decide by their rule (:func:`agents.lender.decide_roll`)."""
     q = e.quarter
-    decided: list[RollLoan | RefuseRoll] = []
+    by_lender: dict[int, list[RollLoan | RefuseRoll]] = {}
+    order: dict[str, int] = {}  # carried out in the book's order of loans, whoever decided them
     for loan in e.book.of_kind(Loan):
         if loan.end != q or not loan.live(q) or loan.principal <= 0:
             continue
@@ -143,9 +234,12 @@ def roll_round(e: Economy, views: dict[int, View], dues: dict[int, float]) -> No
         if v.cash - floor >= dues.get(borrower.holder, 0.0):
             continue  # repaid from cash at maturity
         # every lender decides from the same frozen views before any roll is carried out
-        decided.append(decide_roll(lender.spec.lender, loan.id, loan.principal, leverage(e, borrower, lender, 0.0),
-                                   views[lender.holder].cash, credit_conditions(e, lender, borrower)))
-    for d in decided:
+        order[loan.id] = len(order)
+        by_lender.setdefault(lender.holder, []).append(
+            decide_roll(lender.spec.lender, loan.id, loan.principal, leverage(e, borrower, lender, 0.0),
+                        views[lender.holder].cash, credit_conditions(e, lender, borrower)))
+    decided = [d for holder, rolls in by_lender.items() for d in _reviewed(agents[holder], rolls)]
+    for d in sorted(decided, key=lambda d: order[d.loan_id]):
         loan = e.book.by_id[d.loan_id]
         if isinstance(d, RollLoan):
             lending.roll_loan(e, loan, d.tenor_quarters, d.spread_bp)
@@ -160,10 +254,16 @@ def raise_cash(e: Economy, views: dict[int, View], dues: dict[int, float]) -> No
         lending.fund_government(e, gov, dues[gov.holder] - gov.cash())
     for co in e.firms:
         if co.alive and co.role == "investor":
-            short = dues.get(co.holder, 0.0) + co.spec.investor.min_cash - views[co.holder].cash
+            short = sale_needed(dues.get(co.holder, 0.0), views[co.holder].cash, co.spec.investor.min_cash)
             if short > 0:
-                sold = DefaultResolver(e, RULES).sell_assets(co, short)
-                e.event("asset_sale", co, None, sold, f"{co.spec.name} sells ${sold:.1f}B of holdings to meet ${short:.1f}B due")
+                sell_holdings(e, SellHoldings(co.entity, short))
+
+
+def sell_holdings(e: Economy, d: SellHoldings) -> None:
+    """Carry out a sale of holdings to outside investors, and tell it."""
+    co = e.firm(d.entity)
+    sold = DefaultResolver(e, RULES).sell_assets(co, d.amount)
+    e.event("asset_sale", co, None, sold, f"{co.spec.name} sells ${sold:.1f}B of holdings to meet ${d.amount:.1f}B due")
 
 
 def funding_round(e: Economy, d: RaiseFunding) -> None:
@@ -191,7 +291,7 @@ def sign_compute(e: Economy, d: SignCompute) -> None:
     compute_deals.sign_rental(e, lab, seller, d.gw, d.start, d.quarters)
 
 
-def construct_and_finance(e: Economy, decisions: list) -> None:
+def construct_and_finance(e: Economy, decisions: list, agents: Sequence[Company]) -> None:
     """Phase 5: cost cuts, new builds, then one round of loan requests cleared at once, then the builds paid."""
     for d in decisions:
         if isinstance(d, CutCosts):
@@ -201,16 +301,29 @@ def construct_and_finance(e: Economy, decisions: list) -> None:
             start_build(e, e.firm(d.entity), d.gw, d.shell_gw, d.tied_to)
     # every builder asks from the books as they stand now, before anyone spends; the desk clears all at once
     builders = [co for co in e.firms if co.alive and co.fleet.builds]
-    requests = [r for co in builders if (r := loan_request(e, co)) is not None]
+    by_lender: dict[int, list[ApproveLoan | RefuseLoan]] = {}
+    for co in builders:
+        if (d := loan_decision(e, co)) is not None:
+            lender = d.request.lender if isinstance(d, ApproveLoan) else e.firm(co.spec.builder.lender).holder
+            by_lender.setdefault(lender, []).append(d)
+    by_holder = {a.holder: a for a in agents}
+    reviewed = {_subject(d): d for holder, ds in by_lender.items() for d in _reviewed(by_holder[holder], ds)}
+    requests = []
+    for co in builders:  # carried out in the order of the firms, as the rules produced them
+        d = reviewed.get(("request", co.entity))
+        if isinstance(d, ApproveLoan):
+            requests.append(d.request)
+        elif isinstance(d, RefuseLoan):
+            lending.refuse_loan(e, e.firm(co.spec.builder.lender), co, d.amount, d.leverage)
     finance_and_build(e, requests)
 
 
-def loan_request(e: Economy, co: Firm) -> LoanRequest | None:
-    """What a builder asks its lender for to pay this quarter's instalments and keep its cash floor, if approved.
+def loan_decision(e: Economy, co: Firm) -> ApproveLoan | RefuseLoan | None:
+    """A builder's lender decides on what the builder asks for to pay this quarter's instalments and keep its cash floor.
 
     The lender decides on the state at the start of the phase (its cash, the borrower's
-    leverage) by :func:`agents.lender.lending_decision`; a refusal is told and noted on
-    the credit channel.
+    leverage) by :func:`agents.lender.lending_decision`. None when the builder asks
+    for nothing.
     """
     spec = co.spec.builder
     if spec is None:
@@ -224,7 +337,6 @@ def loan_request(e: Economy, co: Firm) -> LoanRequest | None:
         return None  # the builder's own limit: it does not ask
     ok, spread = lending_decision(lender.spec.lender, dta_after, need, lender.cash(), credit_conditions(e, lender, co))
     if not ok:
-        lending.refuse_loan(e, lender, co, need, dta_after)
-        return None
+        return RefuseLoan(co.entity, need, dta_after)
     tied_to = capacity_commitments(e, co.holder, e.quarter + e.config.world.build_lead_quarters).tied_to
-    return LoanRequest(co.holder, lender.holder, need, spread, tied_to)
+    return ApproveLoan(co.entity, LoanRequest(co.holder, lender.holder, need, spread, tied_to))
