@@ -32,7 +32,9 @@ from economy.sweep.kit import StudyKit
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "configs" / "baseline.yaml"
-DEFAULT_OUT = ROOT / "results"
+# In a checkout (pyproject.toml beside run.py; an editable install too) results go into the project's results/,
+# as always; from an installed wheel, into results/ of the folder the command runs in, never site-packages.
+DEFAULT_OUT = ROOT / "results" if (ROOT / "pyproject.toml").is_file() else Path.cwd() / "results"
 
 
 def parser() -> argparse.ArgumentParser:
