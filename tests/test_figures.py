@@ -313,7 +313,7 @@ def test_debt_buildup_groups_others() -> None:
 
 @pytest.mark.parametrize("quarter", QUARTERS)
 def test_contract_web_draws_active_contracts(results: Results, quarter: str) -> None:
-    """The web has one node per entity and one arrow per contract active at the quarter."""
+    """The web has one node per entity and one arrow per link active at the quarter (here one contract each)."""
     fig = contract_web(results.contracts, results.balance_sheets, quarter)
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 1

@@ -5,6 +5,8 @@ Small hand-made tables only; nothing is written outside pytest's ``tmp_path`` an
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +23,7 @@ from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from analysis.figures import (  # noqa: E402
     CHANNEL_COLORS,
+    KIND_COLORS,
     contract_web,
     default_timeline,
     losses_by_channel,
@@ -313,7 +316,117 @@ def test_contract_web_rings_by_status() -> None:
     fig = contract_web(contracts, _balance_sheets(), "2026Q1")
     rings = {to_hex(c.get_edgecolor()[0]): len(c.get_offsets()) for c in _by_gid(fig, "status-ring")}
     assert rings == {"#d62728": 1, "#e6a700": 1}  # a defaulted; b distressed
-    assert "Beta Cloud · distressed" in _texts(fig) or "distressed · Beta Cloud" in _texts(fig)
+    assert "Beta Cloud\ndistressed" in _texts(fig)
+
+
+# ----------------------------------------------------------------------------- contract_web: readable on a projector
+
+# A crowded web: two lenders lending to everyone in many small loans, long names, firms in trouble at the bottom.
+CROWD: dict[str, tuple[str, str, list[str]]] = {
+    **{f"lab{i}": (f"Frontier Laboratory Number {i}", "lab", ["healthy"] * 5) for i in range(3)},
+    **{f"chip{i}": (f"Semiconductor Company {i}", "chipmaker", ["healthy"] * 5) for i in range(4)},
+    **{f"cloud{i}": (f"Hyperscale Cloud Provider {i}", "hyperscaler", ["healthy"] * 5) for i in range(5)},
+    **{f"neo{i}": (f"Neocloud Data Centers {i}", "neocloud", ["distressed", "defaulted", "defaulted", "rescued", "rescued"])
+       for i in range(5)},
+    "fund": ("Sovereign Investment Fund", "investor", ["healthy"] * 5),
+    "banks": ("Banks and bond market", "lender", ["healthy"] * 5),
+    "private_credit": ("Blue Owl and private credit", "lender", ["healthy", "healthy", "distressed", "healthy", "healthy"]),
+    "us_government": ("US federal government", "government", ["healthy"] * 5),
+}
+
+
+def _crowd_contracts() -> pd.DataFrame:
+    """Five loans from each lender to each borrower, compute deals between labs and clouds, and a few tiny contracts."""
+    rows = []
+    borrowers = [e for e, (_, role, _) in CROWD.items() if role not in ("lender", "government")]
+    for lender in ("banks", "private_credit"):
+        for b in borrowers:
+            rows += [(f"{lender}-{b}-{k}", "loan", lender, b, 2.0 + k) for k in range(5)]
+    rows += [(f"compute-{i}-{j}", "compute", f"lab{i}", f"cloud{j}", 50.0 + 10 * j) for i in range(3) for j in range(5)]
+    rows += [(f"tiny-{i}", "warrant", f"chip{i}", "lab0", 0.01) for i in range(4)]
+    rows += [("tiny-neo", "equity_stake", "fund", "neo0", 0.01)]
+    frame = pd.DataFrame(rows, columns=["contract_id", "kind", "from_party", "to_party", "amount"])
+    return frame.assign(start="2026Q1", ended="")
+
+
+def _label_problems(fig: Figure) -> list[str]:
+    """Labels under a node (or its status ring), over another label, or outside the figure, by their text."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_gid() == "label"]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    discs = []
+    for collection in ax.collections:
+        if collection.get_gid() in ("nodes", "status-ring"):
+            centres = ax.transData.transform(collection.get_offsets())
+            sizes = np.broadcast_to(collection.get_sizes(), (len(centres),))
+            discs += [(x, y, math.sqrt(s) / 2 * fig.dpi / 72) for (x, y), s in zip(centres, sizes, strict=True)]
+    problems = []
+    for text, box in zip(labels, boxes, strict=True):
+        for x, y, radius in discs:
+            if math.hypot(float(np.clip(x, box.x0, box.x1)) - x, float(np.clip(y, box.y0, box.y1)) - y) < radius:
+                problems.append(f"{text.get_text()!r} under a node")
+        if box.x0 < 0 or box.y0 < 0 or box.x1 > fig.bbox.x1 or box.y1 > fig.bbox.y1:
+            problems.append(f"{text.get_text()!r} outside the figure")
+    for i, j in itertools.combinations(range(len(labels)), 2):
+        if boxes[i].overlaps(boxes[j]):
+            problems.append(f"{labels[i].get_text()!r} over {labels[j].get_text()!r}")
+    return problems
+
+
+@pytest.mark.parametrize("quarter", ["2026Q1", "2026Q2", "2026Q3", "2026Q4"])
+def test_contract_web_labels_never_sit_under_a_node_or_each_other(quarter: str) -> None:
+    """In a crowded web, every label is clear of every node and ring, of every other label, and inside the figure."""
+    fig = contract_web(_crowd_contracts(), _balance_sheets(CROWD), quarter)
+    assert len([t for t in fig.axes[0].texts if t.get_gid() == "label"]) >= 20
+    assert _label_problems(fig) == []
+
+
+def test_contract_web_merges_healthy_lenders_and_sums_parallel_contracts() -> None:
+    """Two healthy lenders are one "Lenders" node; their ten loans to a borrower are one link; the footnote names them."""
+    fig = contract_web(_crowd_contracts(), _balance_sheets(CROWD), "2026Q2")
+    texts = _texts(fig)
+    assert "Lenders" in texts and "Banks and bond market" not in texts.split("Lenders: ")[0]
+    assert "Lenders: Banks and bond market, Blue Owl and private credit" in texts
+    nodes = sum(len(c.get_offsets()) for c in _by_gid(fig, "nodes"))
+    assert nodes == len(CROWD) - 1
+    links = _by_gid(fig, "link")
+    loans = [a for a in links if to_hex(a.get_facecolor()) == to_hex(KIND_COLORS["loan"])]
+    assert len(loans) == 18  # one per borrower, not 2 lenders x 5 loans x 18 borrowers
+    assert len(links) < len(_crowd_contracts()) / 5
+
+
+def test_contract_web_keeps_a_lender_in_trouble_apart() -> None:
+    """A distressed lender keeps its own node and ring, so its status shows; the other lender is alone, so not merged."""
+    fig = contract_web(_crowd_contracts(), _balance_sheets(CROWD), "2026Q3")
+    texts = _texts(fig)
+    assert "Blue Owl and private credit\ndistressed" in texts and "Banks and bond market" in texts
+    assert "Lenders:" not in texts
+    assert sum(len(c.get_offsets()) for c in _by_gid(fig, "nodes")) == len(CROWD)
+
+
+def test_contract_web_leaves_out_small_links_but_counts_them() -> None:
+    """Links under 0.5% of the headline value are not drawn and are counted in the footnote, unless they touch trouble."""
+    fig = contract_web(_crowd_contracts(), _balance_sheets(CROWD), "2026Q2")
+    kinds = {to_hex(a.get_facecolor()) for a in _by_gid(fig, "link")}
+    assert to_hex(KIND_COLORS["warrant"]) not in kinds  # four tiny warrants between healthy firms
+    assert to_hex(KIND_COLORS["equity_stake"]) in kinds  # the tiny stake in a defaulted neocloud stays
+    assert "Not drawn: 4 smaller links (4 contracts, \\$0.0B in all)" in _texts(fig)
+
+
+def test_contract_web_is_readable_on_a_projector() -> None:
+    """Labels are at least 12 pt, the title 14 pt, the legend 11 pt, and nothing is cut off at the figure's edges."""
+    fig = contract_web(_crowd_contracts(), _balance_sheets(CROWD), "2026Q2")
+    labels = [t for t in fig.axes[0].texts if t.get_gid() == "label"]
+    assert min(t.get_fontsize() for t in labels) >= 12
+    assert fig._suptitle.get_fontsize() >= 14
+    assert min(t.get_fontsize() for t in fig.legends[0].get_texts()) >= 11
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    for text in [fig._suptitle, *fig.texts, *fig.legends[0].get_texts()]:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1, text.get_text()
 
 
 # ----------------------------------------------------------------------------- standard set
