@@ -255,6 +255,7 @@ def tornado_chart(data: pd.DataFrame, metric: str, title: str | None = None) -> 
     ax.set_yticks(y, [f"{r['parameter']}\n{r['low_value']:.3g} to {r['high_value']:.3g}" for _, r in rows.iterrows()],
                   fontsize=9)
     ax.set_xlabel(_wrap(_plain(f"{info.axis_label}: mean over the runs in each fifth"), width - 2.0, 10))
+    ax.set_ylabel("parameter, with its mean value\nin its lowest and highest fifth", fontsize=9)
     ends = np.r_[low, high]
     ends = ends[np.isfinite(ends)]
     if ends.size and not info.probability:

@@ -201,6 +201,7 @@ def test_tornado_of_money_has_its_unit_and_never_clips_the_title() -> None:
     assert " ".join(ax.get_title().split()) == title
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[-1].startswith("demand_growth\n")  # the widest swing on top
+    assert ax.get_ylabel().startswith("parameter, with its mean value")
     assert _outside(fig) == []
 
 
