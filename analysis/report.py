@@ -117,12 +117,12 @@ def check_report_folder(target: Path, default: bool = True) -> None:
     Raises:
         ReportError: Saying what is there and how to proceed.
     """
-    from economy.sweep.storage import StorageError, can_write, check_output_folder
+    from economy.sweep.storage import StorageError, can_write, check_output_folder, data_folder_of
 
-    # abspath also folds "..", so sweep/chunks/../chunks/x is seen for what it is
-    if any(p.name == "chunks" and (p.parent / "manifest.json").is_file() for p in Path(os.path.abspath(target)).parents):
-        raise ReportError(f"{target}: is inside a sweep's chunks/ folder, where it would be taken for a chunk; "
-                          "give another folder with --out")
+    data = data_folder_of(target)  # runs/, timeseries/, ...: a dataset reader would take the report for part of it
+    if data is not None:
+        raise ReportError(f"{target}: is inside a sweep's {data.name}/ folder, where it would be taken for part of its "
+                          "data; give another folder with --out")
     if target.is_symlink():
         raise ReportError(f"{target}: is a link; a report replaces only a folder it wrote. Give another folder with --out")
     if not target.exists():
@@ -254,7 +254,9 @@ def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, f
     described.to_csv(out / "outcomes.csv", index=False, float_format="%.6g")
     lines += ["## Outcomes", "", "Median [5th, 95th percentile] over successful runs; probabilities as %."
               + (f" One column per {' / '.join(by)}." if by else ""), ""]
-    lines += _md_table(comparison_table(described, by), index_name="metric") + [""]
+    table = comparison_table(described, by)
+    table.insert(0, "unit", [metric_info(m).unit or "-" for m in table.index])
+    lines += _md_table(table, index_name="metric") + [""]
 
     # Heatmap over a two-parameter grid
     axes = _heatmap_axes(runs, manifest)
@@ -269,7 +271,9 @@ def _report_lines(folder: Path, out: Path, manifest: dict, runs: pd.DataFrame, f
                   "", "![heatmap](figures/heatmap_systemic_event.png)", ""]
 
     # Fan charts
-    if any((folder / "chunks").glob("*/timeseries.parquet")):
+    from economy.sweep.storage import SweepStore
+
+    if SweepStore(folder).has_table("timeseries"):
         ts = load_sweep(folder, "timeseries")
         series = [c for c in (spec.get("report", {}).get("timeseries") or KEY_SERIES) if c in ts.columns]
         if series:

@@ -155,6 +155,7 @@ def test_report_warns_when_sobol_indices_are_noise(sobol_sweep: Path, tmp_path: 
     assert "No first-order index is distinguishable from 0" in section
     assert "Total index above 1, more than all of the variance: growth (1.15)" in section
     assert "set `seeds: common` in the spec" in section and "raise `replications:` (now 1) to 4 or more" in section
+    assert "| metric | unit | all runs |" in text and r"| lab_cumulative_burn_2026_2029 | $B |" in text
 
 
 def test_report_is_silent_on_clean_sobol_indices(sobol_sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
