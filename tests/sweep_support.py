@@ -56,6 +56,21 @@ def kit(**changes: Any) -> StudyKit:
     return dataclasses.replace(_study_kit(), **changes) if changes else _study_kit()
 
 
+def chunk_names(folder: Path) -> list[str]:
+    """The stored chunks of a sweep folder (those with a commit record), in run-id order."""
+    return sorted(p.stem for p in (folder / "commits").glob("*.json")) if (folder / "commits").is_dir() else []
+
+
+def chunk_files(folder: Path, name: str) -> list[Path]:
+    """A chunk's visible part files, one per table it has."""
+    return sorted(p for table in ("runs", "timeseries", "entities") for p in (folder / table).glob(f"part-{name}.parquet"))
+
+
+def hidden_files(folder: Path) -> list[Path]:
+    """Hidden files in the table folders (a chunk not yet renamed into place, or a rewrite in progress)."""
+    return sorted(p for table in ("runs", "timeseries", "entities") for p in (folder / table).glob(".*"))
+
+
 class FailingModel(AIFinanceModel):
     """The model, except that it raises when steady demand growth is :data:`FAIL_AT` (a test hook)."""
 

@@ -17,7 +17,7 @@ import run
 from analysis.study import load_sweep
 from economy.sweep.runner import run_sweep
 from economy.sweep.spec import load_study
-from tests.sweep_support import ROOT, TINY, kit, tiny_spec
+from tests.sweep_support import ROOT, TINY, chunk_names, hidden_files, kit, tiny_spec
 
 RUN = [sys.executable, str(ROOT / "run.py")]
 
@@ -39,7 +39,7 @@ def _start_and_stop_after_chunks(spec: Path, out: Path, sig: int, chunks: int = 
                             stdout=subprocess.DEVNULL, stderr=log, cwd=out.parent, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if (out / "chunks").is_dir() and len([p for p in (out / "chunks").iterdir() if not p.name.startswith(".")]) >= chunks:
+        if len(chunk_names(out)) >= chunks:
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the sweep ended before it could be stopped"
@@ -68,6 +68,8 @@ def test_resume_after_hard_kill_gives_the_uninterrupted_table(tmp_path: Path) ->
     assert resumed.run_id.is_unique and len(resumed) == 36
     pd.testing.assert_frame_equal(resumed, load_sweep(reference))
     pd.testing.assert_frame_equal(load_sweep(out, "timeseries"), load_sweep(reference, "timeseries"))
+    for table in ("runs", "timeseries"):  # and the datasets, read whole, hold each run once
+        assert len(pd.read_parquet(out / table)) == len(pd.read_parquet(reference / table))
 
 
 def test_ctrl_c_keeps_completed_chunks_and_says_how_to_resume(tmp_path: Path) -> None:
@@ -81,7 +83,7 @@ def test_ctrl_c_keeps_completed_chunks_and_says_how_to_resume(tmp_path: Path) ->
     runs = load_sweep(out)
     assert runs.run_id.is_unique and 0 < len(runs) < 36
     assert len(runs) % 3 == 0  # whole chunks of 3 only
-    assert not list((out / "chunks").glob(".tmp-*"))
+    assert not hidden_files(out)  # a chunk is stored whole or not at all, even when stopped between its files
 
 
 def test_smoke_sweep_with_progress_then_analyze_and_rerun(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -14,7 +14,7 @@ from economy.sweep.kit import StudyKit
 from economy.sweep.runner import rerun, run_sweep
 from economy.sweep.spec import load_study
 from economy.sweep.storage import StorageError, SweepStore
-from tests.sweep_support import FAIL_AT, FailingModel, kit, tiny_spec
+from tests.sweep_support import FAIL_AT, FailingModel, chunk_files, chunk_names, hidden_files, kit, tiny_spec
 
 
 def _sweep(tmp_path: Path, out: str, study_kit: StudyKit | None = None, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -82,21 +82,20 @@ def test_rerun_of_one_run_reproduces_its_stored_row(tmp_path: Path) -> None:
 
 
 def test_resume_makes_only_missing_runs(tmp_path: Path) -> None:
-    """After removing two chunks, a second invocation makes exactly those runs and the table is whole again."""
+    """After removing two chunks (and with a killed sweep's hidden file left), a second invocation makes exactly those runs."""
     study = load_study(tiny_spec(tmp_path))
     out = tmp_path / "out"
     run_sweep(study, out, kit(), executor="serial", chunk_size=3, progress=False, log=lambda _m: None)
     full = load_sweep(out)
-    chunks = SweepStore(out).chunk_dirs()
-    for d in chunks[1:3]:
-        for f in d.iterdir():
+    for name in chunk_names(out)[1:3]:
+        for f in chunk_files(out, name):
             f.unlink()
-        d.rmdir()
-    (out / "chunks" / ".tmp-0000000000-0000000002-deadbeef").mkdir()  # a chunk a killed process left half-written
+        (out / "commits" / f"{name}.json").unlink()
+    (out / "runs" / ".tmp-0000000000-0000000002-deadbeef.parquet").write_bytes(b"half")  # a killed process's chunk
     outcome = run_sweep(study, out, kit(), executor="serial", chunk_size=3, progress=False, log=lambda _m: None)
     assert (outcome.stored_before, outcome.made) == (6, 6)
     pd.testing.assert_frame_equal(full, load_sweep(out))
-    assert not list((out / "chunks").glob(".tmp-*"))
+    assert not hidden_files(out)
     again = run_sweep(study, out, kit(), executor="serial", progress=False, log=lambda _m: None)
     assert again.made == 0 and again.complete
 

@@ -34,7 +34,7 @@ from economy.sweep.runner import run_sweep
 from economy.sweep.sampling import count_points, make_design
 from economy.sweep.spec import SpecError, load_study
 from economy.sweep.storage import FORMAT, SweepStore, is_sweep_folder, sweep_in_progress
-from tests.sweep_support import ROOT, TINY, kit, tiny_spec
+from tests.sweep_support import ROOT, TINY, chunk_names, kit, tiny_spec
 
 RUN = [sys.executable, str(ROOT / "run.py")]
 QUIET = {"executor": "serial", "progress": False, "log": lambda _m: None}
@@ -73,26 +73,28 @@ def _no_traceback(err: str) -> None:
 @pytest.mark.parametrize("table", ["runs", "timeseries"])
 def test_analyze_on_a_truncated_chunk_exits_2_naming_the_file(sweep: Path, table: str, capsys: pytest.CaptureFixture) -> None:
     """A cut-short chunk table gives exit 2 naming the file and what to do, and changes nothing."""
-    damaged = sorted((sweep / "chunks").iterdir())[1] / f"{table}.parquet"
+    damaged = sorted((sweep / table).glob("part-*.parquet"))[1]
     _cut(damaged)
     before = snapshot(sweep)
     assert run.main(["analyze", str(sweep)]) == 2
     err = capsys.readouterr().err
     _no_traceback(err)
-    assert str(damaged) in err and "damaged" in err and "delete the folder" in err
+    assert str(damaged) in err and "damaged" in err and "Run the same sweep (or compare) command again" in err
     assert snapshot(sweep) == before
 
 
 def test_a_resumed_sweep_moves_a_damaged_chunk_aside_and_remakes_its_runs(sweep: Path, capsys: pytest.CaptureFixture) -> None:
     """The sweep command named in the message repairs the folder: the chunk goes to damaged/, its runs are made again."""
     full = load_sweep(sweep)
-    chunk = sorted((sweep / "chunks").iterdir())[2]
-    _cut(chunk / "runs.parquet")
+    chunk = chunk_names(sweep)[2]
+    _cut(sweep / "runs" / f"part-{chunk}.parquet")
     spec = str(sweep.parent / "tiny_grid.yaml")
     assert run.main(["sweep", spec, "--out", str(sweep), "--executor", "serial", "--no-progress"]) == 0
     assert "moved to" in capsys.readouterr().err
-    assert (sweep / "damaged" / chunk.name / "runs.parquet").is_file()  # kept, never deleted
+    assert (sweep / "damaged" / chunk / "runs.parquet").is_file()  # kept, never deleted, with its record
+    assert (sweep / "damaged" / chunk / "commit.json").is_file() and chunk not in chunk_names(sweep)
     pd.testing.assert_frame_equal(load_sweep(sweep), full)
+    assert len(pd.read_parquet(sweep / "runs")) == len(full)
 
 
 @pytest.mark.parametrize("content", [
@@ -347,8 +349,7 @@ def test_workers_end_when_the_main_process_is_killed(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and main.poll() is None:
             workers = [c for c in psutil.Process(main.pid).children() if "resource_tracker" not in " ".join(c.cmdline())]
-            chunks = [p for p in (out / "chunks").iterdir() if not p.name.startswith(".")] if (out / "chunks").is_dir() else []
-            if len(workers) == 2 and len(chunks) >= 2:  # both workers started and working
+            if len(workers) == 2 and len(chunk_names(out)) >= 2:  # both workers started and working
                 break
             time.sleep(0.05)
         assert main.poll() is None and len(workers) == 2, "the sweep did not get going"
@@ -395,19 +396,18 @@ def test_an_executor_that_cannot_start_deletes_nothing(tmp_path: Path, monkeypat
 
 
 def test_only_recognisable_partial_chunks_are_removed(sweep: Path) -> None:
-    """On resume a half-written chunk is removed, but a look-alike holding someone's file is left untouched."""
-    chunks = sweep / "chunks"
-    partial = chunks / ".tmp-0000000000-0000000001-0123abcd"
-    partial.mkdir()
-    (partial / "runs.parquet").write_bytes(b"half")
-    lookalike = chunks / ".tmp-0000000002-0000000003-89abcdef"
+    """On resume a half-written (uncommitted) chunk's files are removed, but look-alikes holding someone's files are left."""
+    runs = sweep / "runs"
+    partial = runs / ".tmp-0000000000-0000000001-0123abcd.parquet"
+    partial.write_bytes(b"half")
+    lookalike = runs / ".tmp-0000000002-0000000003-89abcdef.parquet"
     lookalike.mkdir()
     (lookalike / "thesis.tex").write_text("mine")
-    odd_name = chunks / ".tmp-my-notes"
-    odd_name.mkdir()
+    odd_name = runs / ".tmp-my-notes.parquet"
+    odd_name.write_text("mine")
     run_sweep(load_study(sweep.parent / "tiny_grid.yaml"), sweep, kit(), **QUIET)
     assert not partial.exists()
-    assert (lookalike / "thesis.tex").read_text() == "mine" and odd_name.is_dir()
+    assert (lookalike / "thesis.tex").read_text() == "mine" and odd_name.read_text() == "mine"
 
 
 def test_the_dask_scratch_folder_removed_is_only_its_own(tmp_path: Path) -> None:
@@ -506,14 +506,15 @@ def test_plan_refuses_beyond_the_hard_ceiling_even_when_called_directly(tmp_path
 
 
 def test_a_sweep_is_never_written_inside_another(sweep: Path, capsys: pytest.CaptureFixture) -> None:
-    """--out inside a sweep folder (its chunks/ or beside them) exits 2 and leaves the sweep as it was."""
+    """--out inside a sweep folder (its runs/ or beside it) exits 2 and leaves the sweep as it was; no report in its data."""
     spec = str(sweep.parent / "tiny_grid.yaml")
     before = snapshot(sweep)
-    for out in (sweep / "chunks" / "inner", sweep / "sub" / ".." / "sub2"):
+    for out in (sweep / "runs" / "inner", sweep / "sub" / ".." / "sub2"):
         assert run.main(["sweep", spec, "--out", str(out), "--executor", "serial", "--no-progress"]) == 2
         assert "inside the sweep folder" in capsys.readouterr().err
-    assert run.main(["analyze", str(sweep), "--out", str(sweep / "chunks" / "report")]) == 2
-    assert "chunks/" in capsys.readouterr().err
+    for data in ("runs", "timeseries", "commits"):
+        assert run.main(["analyze", str(sweep), "--out", str(sweep / data / "report")]) == 2
+        assert f"inside a sweep's {data}/ folder" in capsys.readouterr().err
     assert snapshot(sweep) == before
 
 
@@ -521,7 +522,7 @@ def test_a_chunk_without_its_status_column_is_reported_as_damaged(sweep: Path, c
     """A runs table rewritten without required columns gives exit 2 naming it, not a KeyError."""
     import pyarrow.parquet as pq
 
-    table = sorted((sweep / "chunks").iterdir())[0] / "runs.parquet"
+    table = sorted((sweep / "runs").glob("part-*.parquet"))[0]
     pq.write_table(pq.read_table(table).drop(["status"]), table)
     assert run.main(["analyze", str(sweep)]) == 2
     err = capsys.readouterr().err

@@ -14,9 +14,12 @@ import stat
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FORMAT", "LOCK", "MANIFEST", "enclosing_sweep", "is_sweep_folder", "sweep_in_progress"]
+__all__ = ["FORMAT", "LEGACY_FORMAT", "LOCK", "MANIFEST", "enclosing_sweep", "is_sweep_folder", "sweep_in_progress"]
 
-FORMAT = "ai-financing-web/sweep/1"
+#: A sweep folder of this version: one Parquet dataset per table (runs/, timeseries/, entities/) and commit records.
+FORMAT = "ai-financing-web/sweep/2"
+#: The earlier layout, one folder per chunk (chunks/<first>-<last>/<table>.parquet): read, never resumed.
+LEGACY_FORMAT = "ai-financing-web/sweep/1"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 #: Largest manifest read; a sweep's own is a few kB to a few hundred kB.

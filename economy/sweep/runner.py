@@ -1,9 +1,10 @@
 """The sweep loop: plan the runs, skip those stored, run the rest in chunks, store each as it completes.
 
 Stopping is safe at any moment. Ctrl-C cancels the chunks not yet started and leaves
-every completed chunk stored; a killed process or machine leaves at most a hidden
-temporary chunk, which the next start removes (only a folder recognisably made that
-way: see :meth:`SweepStore._remove_partial_chunks`). Running the same command again makes
+every completed chunk stored; a killed process or machine leaves at most one chunk
+half-written, which the next start removes if it was not committed yet or finishes if
+it was (only files recognisably made that way: see
+:meth:`SweepStore._finish_interrupted_chunks`). Running the same command again makes
 exactly the runs not yet stored.
 """
 
