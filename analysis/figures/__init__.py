@@ -20,7 +20,10 @@ here, so ``from analysis.figures import save_standard_figures`` keeps working:
         worst_quarter, the quarter with the most defaults (then the largest losses).
     losses: losses_by_channel, losses written off per holder, stacked by contagion channel.
     markets: spreads_and_sentiment, sentiment and GPU prices above, credit spreads below.
-    standard: standard_figures / save_standard_figures, the standard set, as Figures or PNG files.
+    standard: standard_figures / save_standard_figures, the standard set, as Figures or PNG files;
+        save_figure, one figure as a reproducible PNG, laid out once.
+    render: the figure sets (none, standard, all) and drawing them in worker processes (FigurePlan,
+        render_figures).
 """
 
 from __future__ import annotations
@@ -30,27 +33,44 @@ from .debt import debt_buildup
 from .defaults import default_timeline, worst_quarter
 from .losses import losses_by_channel
 from .markets import spreads_and_sentiment
+from .render import FIGURE_SETS, FigurePlan, build_figure, figure_names, render_figures, start_figures
 from .revenue import lab_revenue_vs_compute
-from .standard import STANDARD_FIGURE_NAMES, save_standard_figures, standard_figures
+from .standard import (
+    STANDARD_FIGURE_NAMES,
+    save_figure,
+    save_standard_figures,
+    standard_figure,
+    standard_figure_names,
+    standard_figures,
+)
 from .style import ASSET_COLORS, CHANNEL_COLORS, KIND_COLORS, LIABILITY_COLORS, ROLE_COLORS
 from .web import active_contracts, contract_web
 
 __all__ = [
     "ASSET_COLORS",
     "CHANNEL_COLORS",
+    "FIGURE_SETS",
     "KIND_COLORS",
     "LIABILITY_COLORS",
     "ROLE_COLORS",
     "STANDARD_FIGURE_NAMES",
+    "FigurePlan",
     "active_contracts",
     "balance_sheet_composition",
+    "build_figure",
     "contract_web",
     "debt_buildup",
     "default_timeline",
+    "figure_names",
     "lab_revenue_vs_compute",
     "losses_by_channel",
+    "render_figures",
+    "save_figure",
     "save_standard_figures",
     "spreads_and_sentiment",
+    "standard_figure",
+    "standard_figure_names",
     "standard_figures",
+    "start_figures",
     "worst_quarter",
 ]

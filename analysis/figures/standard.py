@@ -4,7 +4,9 @@ Holds which figures make the set (and when one is left out), the worst-quarter
 contract web with its title, and the writing of reproducible PNG files.
 
 Functions:
+    standard_figure_names / standard_figure: which standard figures a run has data for; one of them by name.
     standard_figures / save_standard_figures: the standard set, as Figures or PNG files.
+    save_figure: one figure as a reproducible PNG, laid out once.
 """
 
 from __future__ import annotations
@@ -61,6 +63,75 @@ def _focus_entities(results: Results, focus: Sequence[str]) -> list[str]:
     return sorted(peak.index, key=lambda e: (-float(peak[e]), e))[:5]
 
 
+def standard_figure_names(
+    results: Results,
+    focus: Sequence[str] = ("openai", "oracle", "coreweave", "microsoft", "nvidia"),
+) -> list[str]:
+    """The names of the standard figures a run has data for, in the order of :data:`STANDARD_FIGURE_NAMES`.
+
+    Args:
+        results: Loaded results.
+        focus: Entities for the balance-sheet panels; absent ones are skipped.
+
+    Returns:
+        The names :func:`standard_figures` draws (see there for what is left out when).
+    """
+    bs = results.balance_sheets
+    statuses = set(bs["status"].astype(str)) if "status" in bs.columns else set()
+    has = {
+        "balance_sheets": bool(_focus_entities(results, focus)),
+        "lab_revenue_vs_compute": bool((bs["role"].astype(str) == "lab").any()),
+        "debt_buildup": True,
+        "contract_web_start": bool(quarter_order(bs)),
+        "contract_web_end": bool(quarter_order(bs)),
+        "default_timeline": bool(len(results.cascade) or statuses & {"defaulted", "rescued"}),
+        "losses_by_channel": bool(len(results.losses) and (_numeric(results.losses, "amount") > 0).any()),
+        "spreads_and_sentiment": bool(len(results.system)),
+        "contract_web_worst": bool(quarter_order(bs)),
+    }
+    return [name for name in STANDARD_FIGURE_NAMES if has[name]]
+
+
+def standard_figure(
+    results: Results,
+    name: str,
+    focus: Sequence[str] = ("openai", "oracle", "coreweave", "microsoft", "nvidia"),
+) -> Figure:
+    """Build one figure of the standard set by its name.
+
+    Args:
+        results: Loaded results.
+        name: One of :data:`STANDARD_FIGURE_NAMES`.
+        focus: Entities for the balance-sheet panels; absent ones are skipped.
+
+    Returns:
+        The figure, as :func:`standard_figures` would hold it under ``name``.
+
+    Raises:
+        KeyError: If ``name`` is not a standard figure.
+    """
+    bs = results.balance_sheets
+    if name == "balance_sheets":
+        return balance_sheet_composition(bs, _focus_entities(results, focus))
+    if name == "lab_revenue_vs_compute":
+        return lab_revenue_vs_compute(bs)
+    if name == "debt_buildup":
+        return debt_buildup(bs, results.system)
+    if name == "contract_web_start":
+        return contract_web(results.contracts, bs, quarter_order(bs)[0])
+    if name == "contract_web_end":
+        return contract_web(results.contracts, bs, quarter_order(bs)[-1])
+    if name == "default_timeline":
+        return default_timeline(results.cascade, bs)
+    if name == "losses_by_channel":
+        return losses_by_channel(results.losses, _name_map(bs))
+    if name == "spreads_and_sentiment":
+        return spreads_and_sentiment(results.system, bs)
+    if name == "contract_web_worst":
+        return _worst_web(results, quarter_order(bs))
+    raise KeyError(f"not a standard figure: {name!r}; choose from {', '.join(STANDARD_FIGURE_NAMES)}")
+
+
 def standard_figures(
     results: Results,
     focus: Sequence[str] = ("openai", "oracle", "coreweave", "microsoft", "nvidia"),
@@ -77,28 +148,7 @@ def standard_figures(
         nothing defaulted or was rescued, ``losses_by_channel`` when no losses
         were recorded and ``spreads_and_sentiment`` when ``system`` is empty.
     """
-    bs = results.balance_sheets
-    quarters = quarter_order(bs)
-    figures: dict[str, Figure] = {}
-    entities = _focus_entities(results, focus)
-    if entities:
-        figures["balance_sheets"] = balance_sheet_composition(bs, entities)
-    if (bs["role"].astype(str) == "lab").any():
-        figures["lab_revenue_vs_compute"] = lab_revenue_vs_compute(bs)
-    figures["debt_buildup"] = debt_buildup(bs, results.system)
-    if quarters:
-        figures["contract_web_start"] = contract_web(results.contracts, bs, quarters[0])
-        figures["contract_web_end"] = contract_web(results.contracts, bs, quarters[-1])
-    statuses = set(bs["status"].astype(str)) if "status" in bs.columns else set()
-    if len(results.cascade) or statuses & {"defaulted", "rescued"}:
-        figures["default_timeline"] = default_timeline(results.cascade, bs)
-    if len(results.losses) and (_numeric(results.losses, "amount") > 0).any():
-        figures["losses_by_channel"] = losses_by_channel(results.losses, _name_map(bs))
-    if len(results.system):
-        figures["spreads_and_sentiment"] = spreads_and_sentiment(results.system, bs)
-    if quarters:
-        figures["contract_web_worst"] = _worst_web(results, quarters)
-    return figures
+    return {name: standard_figure(results, name, focus) for name in standard_figure_names(results, focus)}
 
 
 def _worst_web(results: Results, quarters: Sequence[str]) -> Figure:
@@ -156,6 +206,25 @@ def save_standard_figures(
     written: list[Path] = []
     for name, fig in standard_figures(results, focus).items():
         path = out / f"{name}.png"
-        fig.savefig(path, dpi=_DPI, metadata={"Software": None})
+        save_figure(fig, path)
         written.append(path)
     return written
+
+
+def save_figure(fig: Figure, path: Path) -> None:
+    """Write a figure as a reproducible PNG (no software or date metadata), laying it out once.
+
+    ``savefig`` on a figure with a layout engine draws it twice, once only to lay it
+    out; here the constrained layout is run once at the output resolution and the
+    figure is drawn once. The file is byte for byte what ``savefig`` would write.
+
+    Args:
+        fig: A figure of this package (constrained layout, Agg canvas).
+        path: The PNG file to write.
+    """
+    fig.set_dpi(_DPI)  # lay out at the resolution the file is drawn at, as savefig would
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine(None)
+    fig.savefig(path, dpi=_DPI, metadata={"Software": None})
