@@ -1,7 +1,8 @@
 """Command line: run a scenario and write its tables, figures and event log.
 
     python run.py                      # the baseline, into results/baseline/
-    python run.py run [CONFIG] [--seed N] [--quarters Q] [--out DIR] [--force]
+    python run.py run [CONFIG] [--seed N] [--quarters Q] [--out DIR] [--force] [--figures none|standard|all] [-q|-v]
+    python run.py report RUN_OR_STUDY [--out FILE]   # the self-contained HTML report of a run or a study folder
     python run.py sweep SPEC | analyze DIR | compare SCENARIO... --seeds N   # parameter studies (README)
     python run.py export SCENARIO... --out handout.html   # a self-contained HTML handout (classroom extras)
 
@@ -18,13 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from analysis.figure_workers import FIGURE_SETS, FigurePlan
 from economy.provenance import code_version, whole_number
 from economy.sweep.cli import COMMANDS as STUDY_COMMANDS
 from economy.sweep.cli import add_study_commands, dispatch
@@ -35,6 +39,7 @@ DEFAULT_CONFIG = ROOT / "configs" / "baseline.yaml"
 # In a checkout (pyproject.toml beside run.py; an editable install too) results go into the project's results/,
 # as always; from an installed wheel, into results/ of the folder the command runs in, never site-packages.
 DEFAULT_OUT = ROOT / "results" if (ROOT / "pyproject.toml").is_file() else Path.cwd() / "results"
+log = logging.getLogger("run")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -49,6 +54,15 @@ def parser() -> argparse.ArgumentParser:
                                                 "earlier run of this program (README: where results go)")
     r.add_argument("--force", action="store_true", help="add the results to a folder holding other files too "
                                                         "(never overwrites or deletes a file this program did not write)")
+    r.add_argument("--figures", choices=FIGURE_SETS, default="standard",
+                   help="figures to draw: none, standard (the set the README lists; the default) or all (also every "
+                        "role's balance sheets and the contract web at every year's end)")
+    add_verbosity(r)
+    rp = sub.add_parser("report", help="write the self-contained HTML report of a run folder or a study folder")
+    rp.add_argument("folder", help="a run folder (written by run.py run) or a study folder (run.py sweep or compare)")
+    rp.add_argument("--out", default=None, help="the HTML file to write: new, or a report written earlier (default: "
+                                                "the run's own report.html, else FOLDER-report.html beside the folder)")
+    add_verbosity(rp)
     e = sub.add_parser("export", help="write a self-contained HTML handout that plays scenarios back (classroom extras)")
     e.add_argument("configs", nargs="+", help="config YAMLs, one scenario each")
     e.add_argument("--out", required=True, help="the HTML file to write (new, or a handout written earlier)")
@@ -58,6 +72,40 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--embed-font", action="store_true", help="inline the Japanese font (adds ~8 MB)")
     add_study_commands(sub)
     return p
+
+
+def add_verbosity(p: argparse.ArgumentParser) -> None:
+    """``-q`` and ``-v`` on a command: how much it says on stderr while it works."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
+    g.add_argument("-v", "--verbose", action="store_true", help="also say what each step does and how long it takes")
+
+
+class _Stderr(logging.Handler):
+    """Log records as lines on whatever ``sys.stderr`` is when they come (tests swap it per test)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - logging must never break the run
+            self.handleError(record)
+
+
+def configure_logging(quiet: bool = False, verbose: bool = False) -> None:
+    """Progress on stderr: a line per simulated year by default, warnings only with ``quiet``, timings with ``verbose``.
+
+    Only this program's loggers (``run`` and the modules of ``analysis`` and ``economy``, named after
+    them) are set; other libraries keep logging warnings only.
+    """
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = _Stderr()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s" if verbose else "%(message)s"))
+    for name in ("run", "analysis", "economy"):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        for old in [h for h in logger.handlers if isinstance(h, _Stderr)]:
+            logger.removeHandler(old)
+        logger.addHandler(handler)
 
 
 def release_model(model) -> None:
@@ -138,10 +186,106 @@ def export_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_command(folder: str, out: str | None, quiet: bool = False) -> int:
+    """Write the HTML report of a run folder or a study folder atomically; return the exit status.
+
+    The default file is the run's own ``report.html`` when its ``run.json`` lists one (it is
+    rendered again from the same files), else ``FOLDER-report.html`` beside the folder: a run
+    or study folder never gets a file it did not list. A file is only ever replaced if it is a
+    report this program wrote (:func:`analysis.run_report.is_report`).
+    """
+    from analysis.run_report import REPORT_FILE, is_report, write_html
+    from economy.run_folder import FORMAT, MARKER
+    from economy.sweep.folders import MANIFEST, enclosing_sweep, is_sweep_folder
+
+    source = Path(folder)
+    valid = (f"give a run folder (it holds {MARKER}, written by run.py run) or a study folder (it holds {MANIFEST}, "
+             "written by run.py sweep or run.py compare); nothing was written")
+    if not source.exists():
+        return _refuse(f"report {source}: no such folder; {valid}")
+    if not source.is_dir():
+        return _refuse(f"report {source}: is a file, not a folder; {valid}")
+    marker = _run_marker(source / MARKER, FORMAT)
+    study = marker is None and is_sweep_folder(source)
+    if marker is None and not study:
+        return _refuse(f"report {source}: is neither a run folder nor a study folder; {valid}")
+    if marker is not None and not (source / "summary.json").is_file():
+        return _refuse(f"report {source}: this run folder has no summary.json (the run's files are incomplete); "
+                       "run the scenario again with run.py run; nothing was written")
+    if out is not None:
+        target = Path(out)
+    elif marker is not None and REPORT_FILE in marker.get("files", []):
+        target = source / REPORT_FILE
+    else:
+        target = source.resolve().parent / f"{source.resolve().name}-report.html"
+    where = "--out " if out is not None else ""
+    if target.is_dir():
+        return _refuse(f"{where}{target}: is a folder; give the name of the HTML file to write; nothing was written")
+    if (target.exists() or target.is_symlink()) and not is_report(target):
+        return _refuse(f"{where}{target}: exists and is not a report this program wrote; it is left as it is and "
+                       "nothing was written. Give a new file name with --out")
+    if not target.parent.is_dir():
+        return _refuse(f"{where}{target}: the folder {target.parent} does not exist; nothing was written")
+    inside = target.parent if is_sweep_folder(target.parent) else enclosing_sweep(target.parent)
+    if inside is not None:
+        return _refuse(f"{where}{target}: is inside the study folder {inside}, where only the study writes; "
+                       "give a file outside it with --out; nothing was written")
+    started = time.perf_counter()
+    try:
+        text = _study_html(source) if study else _run_html(source, marker)
+    except (OSError, ValueError) as err:  # a damaged file of the folder, or a study that cannot be reported
+        return _refuse(f"report {source}: {err}; nothing was written")
+    try:
+        write_html(text, target)
+    except OSError as err:
+        return _refuse(f"{where}{target}: cannot write the report: {err.strerror or err}; nothing was written")
+    log.debug("report of %s in %.2f s", source, time.perf_counter() - started)
+    if not quiet:
+        print(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB): open it in any browser")
+    return 0
+
+
+def _refuse(message: str) -> int:
+    """Say what is wrong on stderr; the exit status of a mistake in the input."""
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _run_marker(path: Path, fmt: str) -> dict | None:
+    """A run folder's ``run.json`` if it is one this program wrote, else None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == fmt else None
+
+
+def _run_html(folder: Path, marker: dict) -> str:
+    from analysis.run_report import run_report_html
+
+    return run_report_html(folder, marker)
+
+
+def _study_html(folder: Path) -> str:
+    """A study's report; the study modules' errors become ValueError, with their message."""
+    from analysis.html_study_report import study_report_html
+    from analysis.report import ReportError
+    from economy.sweep.storage import StorageError
+
+    try:
+        return study_report_html(folder)
+    except (StorageError, ReportError) as err:
+        raise ValueError(str(err)) from None
+
+
 def write_results(model, out: Path) -> dict:
-    """Write every table, the summary, the resolved config and the figures into ``out``."""
-    from analysis.figures import save_standard_figures
-    from analysis.results import load_results
+    """Write every table, the summary, the resolved config and the figures into ``out``.
+
+    The figures are the active :class:`~analysis.figure_workers.FigurePlan`'s set, drawn by its worker
+    processes (:func:`run_command` starts them before the model runs); without a plan, the standard set
+    is drawn here.
+    """
+    from analysis.figure_workers import start_figures
     from analysis.summary import summarize
     from economy.records import frames
 
@@ -153,11 +297,21 @@ def write_results(model, out: Path) -> dict:
     summary = summarize(tables, labs)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     resolved = {"code_version": code_version(), **model.config.model_dump(mode="json", by_alias=True)}
-    (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
-    figures = out / "figures"
-    figures.mkdir()
-    save_standard_figures(load_results(out), figures)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml writes the same text, several times faster
+    (out / "config.yaml").write_text(yaml.dump(resolved, Dumper=dumper, sort_keys=False), encoding="utf-8")
+    figures = start_figures(out, out / "figures").wait()
+    log.debug("%d figures in %s", len(figures), out / "figures")
     return summary
+
+
+def write_report(folder: Path, about: dict) -> Path:
+    """Write ``report.html``, the run's self-contained HTML report, from the results in ``folder``."""
+    from analysis.run_report import REPORT_FILE, run_report_html, write_html
+
+    started = time.perf_counter()
+    path = write_html(run_report_html(folder, about), folder / REPORT_FILE)
+    log.debug("report.html (%.1f MB) in %.2f s", path.stat().st_size / 1e6, time.perf_counter() - started)
+    return path
 
 
 def print_summary(model, summary: dict) -> None:
@@ -181,12 +335,16 @@ def print_summary(model, summary: dict) -> None:
               f"{figs.get('first_profitable_year')}, status {figs.get('final_status')}")
 
 
-def run_command(config: str, seed: int | None, quarters: int | None, out: str | None, force: bool = False) -> int:
-    """Validate, simulate, write atomically; return the exit status."""
+def run_command(config: str, seed: int | None, quarters: int | None, out: str | None, force: bool = False,
+                figures: str = "standard", quiet: bool = False) -> int:
+    """Validate, simulate, write atomically; return the exit status.
+
+    ``figures`` is the figure set (``none``, ``standard``, ``all``); ``quiet`` leaves out the summary
+    table and the paths written (progress goes to the ``run`` logger: :func:`configure_logging`).
+    """
     from economy.config import ConfigError, load_config
     from economy.ledger import AccountingError
     from economy.run_folder import OutputFolderError, check_target, write_run
-    from model import AIFinanceModel
 
     try:
         cfg = load_config(config)
@@ -195,26 +353,50 @@ def run_command(config: str, seed: int | None, quarters: int | None, out: str | 
     except (ConfigError, OutputFolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    try:
-        model = AIFinanceModel(config=cfg).run()
-    except AccountingError as err:
-        print(f"error: the model stopped on a broken accounting invariant: {err}", file=sys.stderr)
-        return 1
-    summary: dict = {}
+    # the figure workers start now, so that they load matplotlib while the model is imported and runs
+    with FigurePlan(figures):
+        from model import AIFinanceModel
 
-    def write(folder: Path) -> None:
-        summary.update(write_results(model, folder))
+        try:
+            model = simulate(AIFinanceModel(config=cfg))
+        except AccountingError as err:
+            print(f"error: the model stopped on a broken accounting invariant: {err}", file=sys.stderr)
+            return 1
+        summary: dict = {}
+        about = {"config": str(Path(config).resolve()), "name": cfg.run.name, "seed": cfg.run.seed,
+                 "code_version": code_version(), "figures": figures}
 
-    about = {"config": str(Path(config).resolve()), "name": cfg.run.name, "seed": cfg.run.seed, "code_version": code_version()}
-    try:
-        write_run(target, write, about)
-    except OutputFolderError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print_summary(model, summary)
-    print(f"\nwrote {target.path}/ (balance_sheets.csv, contracts.csv, contract_flows.csv, system.csv, events.csv, "
-          f"cascade.csv, losses.csv, summary.json, config.yaml, figures/, run.json)")
+        def write(folder: Path) -> None:
+            summary.update(write_results(model, folder))
+            if (folder / "summary.json").is_file():  # a report of complete results only (a test's stand-in writes less)
+                write_report(folder, about)
+
+        started = time.perf_counter()
+        try:
+            files = write_run(target, write, about)
+        except OutputFolderError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        log.debug("results written in %.2f s", time.perf_counter() - started)
+    if not quiet:
+        print_summary(model, summary)
+        shown = dict.fromkeys(f.split("/")[0] + "/" if "/" in f else f for f in files)
+        print(f"\nwrote {target.path}/ ({', '.join(shown)})")
+        if "report.html" in files:
+            print(f"report: {target.path / 'report.html'}")
     return 0
+
+
+def simulate(model):
+    """Step ``model`` to the end of its horizon, logging a line at the end of each year and of the run."""
+    started = time.perf_counter()
+    total = model.config.run.quarters
+    while model.running:
+        model.step()
+        if model.label.endswith("Q4") or not model.running:
+            log.info("%s  quarter %d/%d  defaults %d  rescues %d  (%.1f s)", model.label, model.quarter, total,
+                     model.defaults, model.rescues, time.perf_counter() - started)
+    return model.run()  # nothing is left to step: run() lets Mesa free the finished model
 
 
 def default_out(name: str) -> Path:
@@ -231,13 +413,17 @@ def default_out(name: str) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = parser().parse_args(argv)
+    if args.command in (None, "run", "report"):
+        configure_logging(getattr(args, "quiet", False), getattr(args, "verbose", False))
     if args.command is None:
         return run_command(str(DEFAULT_CONFIG), None, None, None)
     if args.command in STUDY_COMMANDS:
         return dispatch(args, study_kit())
     if args.command == "export":
         return export_command(args)
-    return run_command(args.config, args.seed, args.quarters, args.out, args.force)
+    if args.command == "report":
+        return report_command(args.folder, args.out, args.quiet)
+    return run_command(args.config, args.seed, args.quarters, args.out, args.force, args.figures, args.quiet)
 
 
 if __name__ == "__main__":
