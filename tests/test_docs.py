@@ -1,15 +1,25 @@
 """The documentation stays true to the code.
 
 * ``docs/outputs.md`` names every file, CSV column and ``summary.json`` key a run writes,
-  and nothing that no longer exists (a short AI-winter run is the evidence).
+  and nothing that no longer exists (a short AI-winter run is the evidence);
+* the examples in ``docs/api.md`` run and print what the page says (a doctest);
+* ``docs/build_reference.py`` writes a page for every public module naming its public
+  functions and classes, and every one of them has a docstring. The generated pages are
+  not committed (the internals move too fast), so the script is run into ``tmp_path``.
 """
 
 from __future__ import annotations
 
+import doctest
+import importlib
+import importlib.util
+import inspect
 import json
+import pkgutil
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -204,3 +214,109 @@ def test_study_metrics_are_documented(run_folder):
     summary = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
     documented = _names(_file_section("runs.parquet"), "column")
     assert list(run_metrics(summary)) == documented
+
+
+# ---------------------------------------------------------------------------------------------- api.md
+def test_api_page_examples_run(tmp_path, monkeypatch):
+    """Every ``>>>`` example of docs/api.md gives the output shown (ELLIPSIS, NORMALIZE_WHITESPACE), run from the root."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the page's temporary folders land in tmp_path
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    path = DOCS / "api.md"
+    test = doctest.DocTestParser().get_doctest(path.read_text(encoding="utf-8"), {}, "api.md", str(path), 0)
+    assert len(test.examples) > 20
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)
+
+
+# ---------------------------------------------------------------------------------------------- the reference
+PACKAGES = ("agents", "economy", "analysis")
+
+
+def _public_modules() -> list[str]:
+    """``model`` and every module of the packages without a ``_`` part, found here independently of the script."""
+    names = ["model"]
+    for package in PACKAGES:
+        names.append(package)
+        names += [i.name for i in pkgutil.walk_packages(importlib.import_module(package).__path__, f"{package}.")
+                  if not any(part.startswith("_") for part in i.name.split("."))]
+    return names
+
+
+def _defined(module) -> list[tuple[str, object]]:
+    """Public functions and classes a module defines itself."""
+    return [(n, o) for n, o in vars(module).items() if not n.startswith("_")
+            and (inspect.isfunction(o) or inspect.isclass(o)) and getattr(o, "__module__", None) == module.__name__]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("build_reference", DOCS / "build_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reference_documents_every_public_module_and_name(tmp_path):
+    """The script, run into tmp_path, writes one page per public module naming each public function and class."""
+    out = tmp_path / "reference"
+    result = subprocess.run([sys.executable, str(DOCS / "build_reference.py"), "--out", str(out)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (out / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"  # never committed by accident
+    index = (out / "index.md").read_text(encoding="utf-8")
+    missing = []
+    for name in _public_modules():
+        page = out / f"{name}.md"
+        if not page.is_file() or f"({name}.md)" not in index:
+            missing.append(f"{name}: no page")
+            continue
+        text = page.read_text(encoding="utf-8")
+        module = importlib.import_module(name)
+        public = getattr(module, "__all__", None)  # a module's __all__ says what it offers; else its unprefixed names
+        missing += [f"{name}.{n}" for n, _ in _defined(module) if (public is None or n in public) and f"## `{n}`" not in text]
+    assert not missing, f"not in the reference: {missing}"
+    # the names the API page relies on, wherever they are defined
+    for module, names in {"model": ["AIFinanceModel", "BASELINE"], "economy.records": ["frames"],
+                          "analysis.summary": ["summarize", "run_metrics"], "analysis.results": ["load_results", "Results"],
+                          "analysis.study": ["load_sweep"], "economy.config": ["load_config", "with_overrides", "Config"],
+                          "analysis.figures": ["save_standard_figures", "losses_by_channel", "contract_web"]}.items():
+        text = (out / f"{module}.md").read_text(encoding="utf-8")
+        assert all(f"`{n}`" in text for n in names), module
+
+
+def test_every_public_function_and_class_has_a_docstring():
+    """Public functions, classes, and their own public methods and properties in the documented modules have docstrings."""
+    missing = []
+    for name in _public_modules():
+        module = importlib.import_module(name)
+        if not (module.__doc__ or "").strip():
+            missing.append(name)
+        for n, obj in _defined(module):
+            if not (obj.__doc__ or "").strip():
+                missing.append(f"{name}.{n}")
+            if inspect.isclass(obj):
+                for m, member in vars(obj).items():
+                    if m.startswith("_"):
+                        continue
+                    if isinstance(member, property):
+                        doc = member.__doc__
+                    elif inspect.isfunction(member) or isinstance(member, (classmethod, staticmethod)):
+                        doc = getattr(member, "__func__", member).__doc__
+                    else:
+                        continue
+                    if not (doc or "").strip():
+                        missing.append(f"{name}.{n}.{m}")
+    assert not missing, f"no docstring: {missing}"
+
+
+def test_reference_never_overwrites_a_file_it_did_not_write(tmp_path, capsys):
+    """A page name taken by someone's own file stops the script with status 2, and nothing is written."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "model.md").write_text("my notes\n", encoding="utf-8")
+    assert _script().main(["--out", str(out)]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["model.md"]
+    assert (out / "model.md").read_text(encoding="utf-8") == "my notes\n"
+    assert "did not write" in capsys.readouterr().err
