@@ -99,7 +99,9 @@ def web_option(view: View, lang: str) -> dict:
             {"type": "graph", "coordinateSystem": "cartesian2d", "data": nodes, "links": links,
              "edgeSymbol": ["none", "arrow"], "edgeSymbolSize": 7, "roam": False,
              "label": {"show": True, "position": "right", "fontSize": 11, "fontFamily": FONT},
-             "emphasis": {"focus": "adjacency", "lineStyle": {"opacity": 1}}, "z": 3},
+             # blur within the web only: ECharts 5.4 would ask the pulse and label series for the
+             # graph's node/edge data and throw on every hover (apache/echarts#14270)
+             "emphasis": {"focus": "adjacency", "blurScope": "series", "lineStyle": {"opacity": 1}}, "z": 3},
             {"type": "effectScatter", "coordinateSystem": "cartesian2d", "data": pulses, "z": 2,
              "rippleEffect": {"scale": 3.0, "brushType": "stroke"}, "tooltip": {"show": False}},
             {"type": "scatter", "coordinateSystem": "cartesian2d", "data": columns, "symbolSize": 0,

@@ -190,3 +190,62 @@ def test_the_handout_plays_back_in_the_browser_with_no_server(browser, artefacts
     tab.screenshot(path=str(artefacts / "handout.png"))
     tab.close()
     assert watch.problems() == []
+
+
+# Where a firm's node of the deal web is on the screen, asked of the chart itself (the web is drawn on a canvas).
+_NODE_ON_SCREEN = """async (entity) => {
+  const root = (window.solara && window.solara.cdn) || "/_solara/cdn";
+  const echarts = await new Promise((resolve) => window.requirejs([`${root}/echarts@5.4.0/dist/echarts.js`], resolve));
+  for (const el of document.querySelectorAll("[_echarts_instance_]")) {
+    const chart = echarts.getInstanceByDom(el);
+    const option = chart && chart.getOption();
+    const web = option && option.series.length && option.series[0].type === "graph" ? option.series[0] : null;
+    const node = web && web.data.find((d) => d.id === entity);
+    if (!node) continue;
+    const [x, y] = chart.convertToPixel({seriesIndex: 0}, node.value);
+    const box = el.getBoundingClientRect();
+    return {x: box.left + x, y: box.top + y, title: option.title[0].text};
+  }
+  return null;
+}"""
+
+
+def _hover_card(page, entity: str, label: str, marker: str):
+    """Move the mouse onto ``entity``'s node once the web shows quarter ``label``; the tooltip holding ``marker``."""
+    spot = None
+    for _ in range(100):  # the web's option arrives a moment after the quarter line
+        spot = page.evaluate(_NODE_ON_SCREEN, entity)
+        if spot and label in spot["title"]:
+            break
+        page.wait_for_timeout(100)
+    assert spot and label in spot["title"], spot
+    page.mouse.move(spot["x"] - 30, spot["y"] - 30)
+    page.mouse.move(spot["x"], spot["y"], steps=3)
+    card = page.locator("[_echarts_instance_] > div").filter(has_text=marker).first
+    card.wait_for(state="visible")
+    return card
+
+
+def test_hovering_a_firm_in_the_deal_web_shows_its_balance_sheet(page):
+    """The hover card of OpenAI's node holds its cash, debt and equity this quarter, as the model has them, in both languages."""
+    from classroom.i18n import company_name, money, t
+    from classroom.state import Session
+
+    probe.click_and_wait_quarter(page, "Step", 1)
+    twin = Session()
+    twin.reset("baseline")
+    twin.step()
+    view = twin.view()
+    row = view.sheets().set_index("entity").loc["openai"]
+    twin.release()
+    for lang, step in (("en", None), ("ja", "日本語")):
+        if step:
+            page.get_by_role("button", name=step).click()
+            page.get_by_role("button", name="1期進む").wait_for()
+        name = company_name(lang, "openai", view.names.get("openai", ""))
+        card = _hover_card(page, "openai", view.label, t(lang, "sheet.cash"))
+        text = card.inner_text()
+        assert name in text
+        for key in ("cash", "debt", "equity"):
+            assert f"{t(lang, 'sheet.' + key)}: {money(lang, float(row[key]))}" in text, (key, text)
+        page.mouse.move(5, 5)  # off the node, so the next card is drawn afresh
