@@ -296,10 +296,11 @@ def write_results(model, out: Path) -> dict:
     labs = [co.entity for co in model.companies if co.role == "lab"]
     summary = summarize(tables, labs)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    pending = start_figures(out, out / "figures")  # the workers draw from the tables while the config is written
     resolved = {"code_version": code_version(), **model.config.model_dump(mode="json", by_alias=True)}
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml writes the same text, several times faster
     (out / "config.yaml").write_text(yaml.dump(resolved, Dumper=dumper, sort_keys=False), encoding="utf-8")
-    figures = start_figures(out, out / "figures").wait()
+    figures = pending.wait()
     log.debug("%d figures in %s", len(figures), out / "figures")
     return summary
 

@@ -55,7 +55,7 @@ STANDARD_FIGURE_NAMES: tuple[str, ...] = (
     "contract_web_worst",
 )
 # the most expensive figures first, so that two workers finish at about the same time
-_COST_ORDER = ("contract_web", "balance_sheets", "spreads_and_sentiment")
+_COST_ORDER = ("balance_sheets", "spreads_and_sentiment", "contract_web")
 
 
 def start_figures(folder: str | Path, out_dir: str | Path, which: str | None = None,
@@ -153,7 +153,9 @@ class FigurePlan:
             sys.stdout.flush()  # a forked child would otherwise write what is still buffered a second time
             sys.stderr.flush()
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_warm_up)
+            # one worker warms up at a time, so the two leave the main process a core while it imports and runs the model
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_warm_up,
+                                             initargs=(context.Lock(),))
             for _ in range(self.processes):
                 self._pool.submit(int)  # a no-op: the processes start now, not when the first figure is due
 
@@ -236,15 +238,20 @@ def _draw_if_due(folder: str, which: str, name: str, path: str) -> str | None:
     return path
 
 
-def _warm_up() -> None:
-    """Load what every figure needs (fonts, text layout, the PNG writer) before the first one is due."""
+def _warm_up(one_at_a_time) -> None:
+    """Load what every figure needs (matplotlib, fonts, text layout, the PNG writer) before the first one is due.
+
+    Args:
+        one_at_a_time: A lock the workers take in turn, so that they warm up one after the other.
+    """
     import io
 
-    from .figures.style import _new_figure
+    with one_at_a_time:
+        from .figures.style import _new_figure
 
-    fig = _new_figure(2.0, 1.0)
-    ax = fig.add_subplot()
-    ax.set_title("Warm-up", fontweight="bold")
-    ax.plot([0, 1], [0, 1], label="line")
-    ax.legend()
-    fig.savefig(io.BytesIO(), format="png")
+        fig = _new_figure(2.0, 1.0)
+        ax = fig.add_subplot()
+        ax.set_title("Warm-up", fontweight="bold")
+        ax.plot([0, 1], [0, 1], label="line")
+        ax.legend()
+        fig.savefig(io.BytesIO(), format="png")
