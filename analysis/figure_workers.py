@@ -153,11 +153,17 @@ class FigurePlan:
             sys.stdout.flush()  # a forked child would otherwise write what is still buffered a second time
             sys.stderr.flush()
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-            # one worker warms up at a time, so the two leave the main process a core while it imports and runs the model
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_warm_up,
-                                             initargs=(context.Lock(),))
-            for _ in range(self.processes):
-                self._pool.submit(int)  # a no-op: the processes start now, not when the first figure is due
+            try:
+                # one worker warms up at a time, so the two leave the main process a core while it imports and
+                # runs the model
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_warm_up,
+                                                 initargs=(context.Lock(),))
+                for _ in range(self.processes):
+                    self._pool.submit(int)  # a no-op: the processes start now, not when the first figure is due
+            except (OSError, AssertionError, RuntimeError) as err:  # no processes here (a daemon, a limit): draw here
+                log.debug("figures drawn in this process: cannot start workers (%s)", err)
+                self.close()
+                self.processes = 0
 
     @classmethod
     def active(cls) -> FigurePlan | None:
