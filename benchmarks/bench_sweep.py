@@ -40,6 +40,7 @@ from economy.sweep.runner import run_sweep  # noqa: E402
 from economy.sweep.spec import study_from_dict  # noqa: E402
 from economy.sweep.storage import SweepStore  # noqa: E402
 from model import BASELINE, AIFinanceModel  # noqa: E402
+from run import study_kit  # noqa: E402
 
 SECTIONS = ("calibrate", "scaling", "batch", "dask", "mc")
 
@@ -122,12 +123,13 @@ def timed_sweep(raw: dict, folder: Path, **kwargs) -> Timing:
     study = study_from_dict(raw, "bench", Path.cwd())
     cpu0 = _tree_cpu()
     t0 = time.perf_counter()
-    outcome = run_sweep(study, folder, progress=False, log=lambda _m: None, **kwargs)
+    outcome = run_sweep(study, folder, study_kit(), progress=False, log=lambda _m: None, **kwargs)
     wall = time.perf_counter() - t0
     cpu = _tree_cpu() - cpu0
-    times = sorted((d.stat().st_mtime, d) for d in SweepStore(folder).chunk_dirs())
+    # a chunk is stored when its commit record is written: the records' times pace the sweep
+    times = sorted((c.record.stat().st_mtime, c.runs) for c in SweepStore(folder).chunks())
     first, last = times[0][0], times[-1][0]
-    later = sum(_chunk_runs(d) for _, d in times[1:])
+    later = sum(runs for _, runs in times[1:])
     steady = later / (last - first) if last > first else float("nan")
     if outcome.failed:
         print(f"  WARNING: {outcome.failed} of {outcome.made} runs failed (see {folder}); figures are not comparable")
@@ -138,11 +140,6 @@ def _tree_cpu() -> float:
     """CPU seconds used by this process and every child it has waited for (workers are joined at shutdown)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def _chunk_runs(d: Path) -> int:
-    first, last = (int(x) for x in d.name.split("-"))
-    return last - first + 1
 
 
 def best(timings: list[Timing]) -> Timing:
