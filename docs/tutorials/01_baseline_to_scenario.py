@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     section("Conclusions")
     print(f"CONCLUSION: defaults: baseline {base['defaults']} {base['defaulted']}, {name} {scen['defaults']} "
           f"{scen['defaulted']}")
+    print(f"CONCLUSION: rescued: baseline {base['rescued']}, {name} {scen['rescued']}")
     only = sorted(set(scen["defaulted"]) - set(base["defaulted"]))
     print(f"CONCLUSION: fail only in {name}: {', '.join(only) if only else 'none'}")
     if len(cascade):
@@ -165,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"CONCLUSION: largest loser in {name}: {top}, ${by_holder.loc[top, 'total']:.1f}B, mostly through {channel}")
     else:
         print(f"CONCLUSION: largest loser in {name}: none")
+    print(f"CONCLUSION: AI firms' market value falls {scen['ai_market_value_peak_to_trough']:.0%} from its peak in "
+          f"{name}, {base['ai_market_value_peak_to_trough']:.0%} in the baseline")
     print(f"CONCLUSION: written off in {name}: ${scen['total_losses']:.1f}B of loans and stakes, "
           f"plus ${scen['lost_backlog']:.1f}B of lost orders (baseline: ${base['total_losses']:.1f}B and "
           f"${base['lost_backlog']:.1f}B)")
