@@ -62,8 +62,8 @@ def test_sensitivity_study_shows_the_effect_of_demand_growth(tmp_path):
     """A 5 x 2 study of 8-quarter runs: stored in the work folder, loaded, summarised; a second run resumes it."""
     args = ("--quarters", "8", "--replications", "2")
     output = _run("02_sensitivity.py", tmp_path, *args)
-    assert (tmp_path / "tutorial_02_sensitivity" / "spec.yaml").is_file()
-    assert (tmp_path / "tutorial_02_sensitivity" / "study" / "manifest.json").is_file()
+    workdir = tmp_path / "results" / "tutorial_02_sensitivity"
+    assert (workdir / "spec.yaml").is_file() and (workdir / "study" / "manifest.json").is_file()
     assert "10 of 10 runs stored" in output and "(10 made now" in output
     counts, burn, debt, defaults = _conclusions(output)
     assert counts == "10 runs, 10 ok, 5 values of demand_growth, 8 quarters each"

@@ -19,10 +19,11 @@ Run it from the project's root folder, or from any other with the script's full 
     .venv/bin/python docs/tutorials/02_sensitivity.py
     .venv/bin/python docs/tutorials/02_sensitivity.py --quarters 16 --replications 2 --workdir /tmp/study
 
-It writes the spec and the study into ``--workdir`` (default: ``tutorial_02_sensitivity``
-in the current folder). Running it again with the same options resumes the stored study
-and runs nothing twice; ``.venv/bin/python run.py analyze WORKDIR/study`` then writes
-the full report (tables, fan charts, heatmaps). The lines starting ``CONCLUSION:`` are
+It writes the spec and the study into ``--workdir`` (default:
+``results/tutorial_02_sensitivity`` under the current folder; git ignores ``results/``).
+Running it again with the same options resumes the stored study and runs nothing twice;
+``.venv/bin/python run.py analyze WORKDIR/study`` then writes the full report (tables,
+fan charts, heatmaps). The lines starting ``CONCLUSION:`` are
 what the tutorial found; ``tests/test_tutorials.py`` runs it small and checks them.
 """
 
@@ -120,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--replications", type=int, default=int(env.get("TUTORIAL_REPLICATIONS", 4)),
                    help="seeds per growth rate (default 4)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1: runs one after another)")
-    p.add_argument("--workdir", type=Path, default=Path("tutorial_02_sensitivity"),
-                   help="where the spec and the study go (default: tutorial_02_sensitivity/ here)")
+    p.add_argument("--workdir", type=Path, default=Path("results") / "tutorial_02_sensitivity",
+                   help="where the spec and the study go (default: results/tutorial_02_sensitivity/ here)")
     args = p.parse_args(argv)
 
     # Step 1. The spec: one parameter on a grid of five values, a few common seeds. A spec is
