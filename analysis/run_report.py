@@ -353,15 +353,16 @@ def _losses(results: Results, names: dict[str, str]) -> list[str]:
     if not len(losses):
         return ["<p>Nobody wrote anything off.</p>"]
     summary = results.summary
-    out = []
+    out = ["<p>What each holder lost through others' defaults (<code>losses.csv</code>): write-offs and, through the "
+           "demand channel, lost customer backlog, which the headline losses leave out.</p>"]
     for key, label in (("losses_by_holder", "holder"), ("losses_by_channel", "channel")):
         totals = summary.get(key) or {}
         if totals:
             rows = [[names.get(k, k), money(v)] for k, v in sorted(totals.items(), key=lambda kv: -kv[1])]
-            out.append(f"<h3>By {label}</h3>" + table_html(rows, [label, "written off"], numeric=(1,)))
+            out.append(f"<h3>By {label}</h3>" + table_html(rows, [label, "lost"], numeric=(1,)))
     rows = [[r["quarter"], names.get(str(r["holder"]), r["holder"]), names.get(str(r["source"]), r["source"]), r["kind"],
              r["channel"], money(r["amount"])] for _, r in losses.iterrows()]
-    out.append("<h3>Every write-off</h3>" + table_html(
+    out.append("<h3>Every loss</h3>" + table_html(
         rows, ["quarter", "holder", "through the default of", "what", "channel", "amount"], numeric=(5,)))
     return out
 
