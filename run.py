@@ -142,7 +142,7 @@ def study_kit() -> StudyKit:
                            key_metrics=key_metrics, describe_metrics=describe_metrics, comparison_table=comparison_table)
     return StudyKit(model_factory=AIFinanceModel, summarize=summarize, run_metrics=run_metrics,
                     metric_names=metric_names_of(run_metrics), release=release_model,
-                    preload=("model", "analysis.summary"), reports=reports)
+                    preload=("model", "analysis.summary"), reports=reports, results=DEFAULT_OUT)
 
 
 def export_command(args: argparse.Namespace) -> int:

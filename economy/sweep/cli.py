@@ -132,7 +132,7 @@ def sweep_command(args: argparse.Namespace, kit: StudyKit) -> int:
         study = load_study(args.spec, kit.metric_names)
     except ConfigError as err:
         return _error(str(err))
-    out = Path(args.out) if args.out else RESULTS / "sweeps" / study.spec.name
+    out = Path(args.out) if args.out else (kit.results or RESULTS) / "sweeps" / study.spec.name
     if args.run_id is not None:
         return _rerun(study, args.run_id, out, kit, args.allow_large)
     return _run_study(study, out, args, kit, *execution)
@@ -300,7 +300,7 @@ def compare_command(args: argparse.Namespace, kit: StudyKit) -> int:
         study = study_from_dict(raw, "compare", Path.cwd(), yaml.safe_dump(raw, sort_keys=False), kit.metric_names)
     except ConfigError as err:
         return _error(str(err))
-    out = Path(args.out) if args.out else RESULTS / "compare" / title
+    out = Path(args.out) if args.out else (kit.results or RESULTS) / "compare" / title
     status = _run_study(study, out, args, kit, *execution)
     if status != 0:
         return status

@@ -204,14 +204,30 @@ class ProcessExecutor(Executor):
     def __init__(self, context: SweepContext, workers: int) -> None:
         """Start the pool (workers start lazily, on the first chunk)."""
         self.workers = workers
+        self.started = False
         self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_init_worker, initargs=(context, os.getpid()))
 
     def imap(self, chunks: Iterable[list[RunSpec]]) -> Iterator[ChunkResult]:
         """Results of the chunks, in completion order."""
-        return _windowed(lambda c: self.pool.submit(_run_in_worker, c),
-                         lambda fs: cf.wait(fs, return_when=cf.FIRST_COMPLETED),
+        return _windowed(self._submit, lambda fs: cf.wait(fs, return_when=cf.FIRST_COMPLETED),
                          chunks, IN_FLIGHT_PER_WORKER * self.workers)
+
+    def _submit(self, chunk: list[RunSpec]) -> cf.Future:
+        """Queue a chunk; the first one starts the workers, with Ctrl-C ignored from their very first instruction.
+
+        A worker ignores SIGINT once initialised, but one still starting Python would
+        print a traceback for a Ctrl-C sent to the process group; a process started
+        while its parent ignores SIGINT keeps ignoring it (the main process handles it).
+        """
+        if self.started or threading.current_thread() is not threading.main_thread():
+            return self.pool.submit(_run_in_worker, chunk)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return self.pool.submit(_run_in_worker, chunk)  # the pool starts all its processes at the first submit
+        finally:
+            self.started = True
+            signal.signal(signal.SIGINT, previous)
 
     def close(self, cancel: bool = False) -> None:
         """Shut the pool down; with ``cancel`` drop queued chunks (running ones finish, then the workers exit)."""

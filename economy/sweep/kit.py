@@ -70,6 +70,9 @@ class StudyKit:
         preload: Modules a worker imports when it starts, so the first run is not slowed by them.
         reports: What ``analyze`` and ``compare`` need; None where only runs are made
             (workers are sent the kit without it, see :meth:`for_workers`).
+        results: The folder ``sweep`` and ``compare`` write into when given no ``--out``
+            (``<results>/sweeps/<name>``, ``<results>/compare/<title>``); None: the project's
+            ``results/`` beside the ``economy`` package.
     """
 
     model_factory: Callable[..., Any]
@@ -79,6 +82,7 @@ class StudyKit:
     release: Callable[[Any], None] = keep_model
     preload: tuple[str, ...] = ()
     reports: StudyReports | None = None
+    results: Path | None = None
 
     def metrics(self, tables: dict[str, Any], lab: str) -> dict[str, Any]:
         """The metrics of one run from its tables, for the lab the study follows."""
