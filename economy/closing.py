@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import math
+
 from economy.ledger import EXPENSES, INCOME, Account
-from economy.state import Economy, Firm
+from economy.state import Economy, Firm, Status
+
+
+def payout_due(e: Economy, co: Firm) -> float:
+    """What a listed firm returns to its shareholders this quarter under its policy (``Company.payout``).
+
+    A share of the quarter's profit, plus a share of the cash left above the target (quarters of a
+    trailing year's average revenue), never taking cash below the firm's floor (a builder's
+    ``min_cash``). A firm that is not listed, or is distressed, rescued or failed, pays nothing: it
+    keeps its cash for its creditors.
+    """
+    policy = co.spec.payout_policy
+    if policy is None or not co.listed or co.status is not Status.HEALTHY:
+        return 0.0
+    led = e.ledger
+    profit = led.total(co.holder, INCOME) - led.total(co.holder, EXPENSES)
+    from_profit = policy.profit_share * max(0.0, profit)
+    recent = [*co.revenue_hist, led.balance(co.holder, Account.REVENUE)][-4:]
+    target = policy.target_cash_quarters * max(0.0, math.fsum(recent) / len(recent))
+    cash = co.cash()
+    from_cash = policy.excess_cash_share * max(0.0, cash - from_profit - target)
+    floor = co.spec.builder.min_cash if co.spec.builder else 0.0
+    return max(0.0, min(from_profit + from_cash, cash - floor))
 
 
 def pay_out(e: Economy) -> None:
-    """Profitable listed firms return a share of the quarter's profit to outside shareholders (FACTS 1.2: buybacks)."""
+    """Listed firms pay dividends and buy back shares under their stated policy (:func:`payout_due`), to outside holders."""
     for co in e.firms:
-        if not co.alive or co.spec.payout_ratio <= 0:
-            continue
-        profit = e.ledger.equity(co.holder) - _equity_before_close(e, co)
-        amount = min(co.spec.payout_ratio * profit, co.cash() - (co.spec.builder.min_cash if co.spec.builder else 0.0))
+        amount = payout_due(e, co)
         if amount > 0:
             e.ledger.transfer(co.holder, e.external, amount, Account.RETAINED_EARNINGS, Account.OTHER_INCOME,
                               "dividends and buybacks")
-
-
-def _equity_before_close(e: Economy, co: Firm) -> float:
-    """Equity without this quarter's income and expenses."""
-    return e.ledger.equity(co.holder) - e.ledger.total(co.holder, INCOME) + e.ledger.total(co.holder, EXPENSES)
 
 
 def close_books(e: Economy) -> None:

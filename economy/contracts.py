@@ -251,7 +251,11 @@ class ComputeCredit(Contract):
 
 @dataclass(eq=False)
 class Warrant(Contract):
-    """The holder (``to_party``) may buy the issuer's (``from_party``) shares at a strike."""
+    """The holder (``to_party``) may buy the issuer's (``from_party``) shares at a strike.
+
+    ``shares`` in billions and ``strike`` in dollars a share, so ``shares * strike`` is in $B.
+    ``amount`` is the holder's mark: the fair value of the vested shares not yet exercised.
+    """
 
     shares: float = 0.0
     strike: float = 0.0
@@ -259,6 +263,12 @@ class Warrant(Contract):
     """(GW delivered, share fraction, price hurdle) per vesting step."""
     delivery_contracts: tuple[str, ...] = ()
     vested_fraction: float = 0.0
+    exercised: float = 0.0
+    """Shares (billions) already bought at the strike; they are the holder's stake now, no longer a claim."""
+
+    def open_shares(self) -> float:
+        """Vested shares not yet exercised: the claim that dilutes the issuer's shareholders."""
+        return max(0.0, self.shares * self.vested_fraction - self.exercised)
 
     def vest(self, delivered_gw: float, share_price: float) -> float:
         """Vest every step whose GW and price conditions hold; return the vested fraction.
@@ -270,8 +280,12 @@ class Warrant(Contract):
         return self.vested_fraction
 
     def fair_value(self, share_price: float) -> float:
-        """Intrinsic value of the vested shares (time value ignored)."""
-        return self.shares * self.vested_fraction * max(0.0, share_price - self.strike)
+        """Intrinsic value of the open vested shares at the price after their exercise (time value ignored).
+
+        ``share_price`` is the diluted price, the issuer's value to its shareholders over its shares
+        including those the warrant would add (``economy.valuation.solve_equity`` finds it).
+        """
+        return self.open_shares() * max(0.0, share_price - self.strike)
 
 
 @dataclass(eq=False)

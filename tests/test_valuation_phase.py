@@ -1,8 +1,9 @@
-"""The valuation phase's solver: equity = enterprise value + stakes - net debt, floored at 0, over cross-holdings and warrants.
+"""The valuation phase: equity = enterprise value + stakes - net debt, floored at 0, over cross-holdings and warrants.
 
-Hand-computed cases on :func:`economy.valuation.solve_equity`: a cross-holding, a firm whose debt exceeds its
-business, a floored firm inside a cycle, a warrant's dilution. Properties: the solve is exact and independent
-of the firms' order; values never rise with debt nor fall with revenue.
+Hand-computed cases on the solver (:func:`economy.valuation.solve_equity`) and on tiny economies of
+:mod:`tests.economies` (no Mesa): the opening calibration, a firm whose debt exceeds its business, the
+multiple's moves with growth and losses, the pay-out policy and a warrant's dilution. Properties: the
+solve is exact and independent of the firms' order; values never rise with debt nor fall with revenue.
 """
 
 from __future__ import annotations
@@ -12,7 +13,41 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from economy.closing import pay_out, payout_due
+from economy.config import ConfigError, load_config
+from economy.contracts import EquityStake, Warrant
+from economy.invariants import check_invariants
+from economy.ledger import Account
+from economy.opening import open_economy
+from economy.revaluation import (
+    business_value,
+    exercise_warrant,
+    fundamental_revenue,
+    holdings_matrix,
+    multiple_factor,
+    net_debt,
+    operating_assets,
+    shares_of,
+    trend_growth,
+    value_firms,
+    valued_on_revenue,
+)
+from economy.state import Economy, Status
 from economy.valuation import WarrantClaim, solve_equity
+from model import BASELINE
+from tests.economies import at_quarter, bank, builder, chipmaker, economy, lab
+
+
+def balance(e: Economy, entity: str, account: Account) -> float:
+    """One ledger balance of a firm."""
+    return e.ledger.balance(e.index[entity], account)
+
+
+def sell(e: Economy, entity: str, revenue: float, cost: float = 0.0) -> None:
+    """The firm sells ``revenue`` to outside buyers and pays ``cost`` of operating costs this quarter (both in cash)."""
+    e.ledger.transfer(e.external, e.index[entity], revenue, Account.OPEX, Account.REVENUE, "sales")
+    if cost:
+        e.ledger.transfer(e.index[entity], e.external, cost, Account.OPEX, Account.REVENUE, "costs")
 
 
 # ------------------------------------------------------------------------------------------------ the solver
@@ -153,3 +188,267 @@ def test_values_never_rise_with_debt_nor_fall_with_revenue(system, firm, change)
     tol = 1e-9 * (1.0 + np.abs(own).sum() + change)
     assert np.all(solve_equity(more_debt, S, shares=shares, claims=claims).equity <= base + tol)
     assert np.all(solve_equity(more_revenue, S, shares=shares, claims=claims).equity >= base - tol)
+
+
+# ------------------------------------------------------------------------------------------------ the opening
+def levered_pair() -> Economy:
+    """``a`` ($100B, no revenue) holds half of ``b``: $10B of equity on $20B of debt, $1B of cash, $3B of revenue a quarter."""
+    companies = [bank(), chipmaker("a", 0.0, 0.5, market_value=100.0),
+                 chipmaker("b", 0.0, 0.5, market_value=10.0, cash=1.0, revenue_quarterly=3.0)]
+    contracts = [{"id": "a-in-b", "kind": "equity_stake", "holder": "a", "issuer": "b", "fraction": 0.5, "cost": 5.0},
+                 {"id": "b-loan", "kind": "loan", "lender": "bank", "borrower": "b", "principal": 20.0,
+                  "fixed_rate_annual": 0.05, "start": "2025Q1", "maturity": "2030Q4"}]
+    return economy(companies, contracts)
+
+
+def test_calibration_sets_the_multiple_on_enterprise_value():
+    """``b``'s enterprise value at the opening is 10 + 20 - 1 = 29 on 12 of revenue: 29/12; a's, 100 - 0.5 x 10 = 95, is fixed."""
+    e = levered_pair()
+    a, b = e.firm("a"), e.firm("b")
+    assert (b.own_multiple, b.own_fixed) == (pytest.approx(29.0 / 12.0), 0.0)
+    assert (a.own_multiple, a.own_fixed) == (0.0, pytest.approx(95.0))
+    assert net_debt(e, e.firm("bank")) == 0.0 and e.firm("bank").own_fixed == 0.0
+
+
+def _opening_values(e: Economy) -> np.ndarray:
+    """Values from the calibrated multiples at the opening revenue (or assets), net of debt, solved jointly."""
+    own = []
+    for co in e.firms:
+        base = fundamental_revenue(e, co, opening=True) if valued_on_revenue(e, co) else operating_assets(e, co)
+        own.append(co.own_multiple * base + co.own_fixed - net_debt(e, co))
+    shares = np.array([shares_of(e, co) for co in e.firms])
+    return solve_equity(np.array(own), holdings_matrix(e), shares=shares).equity
+
+
+def test_calibration_reproduces_the_opening_values_of_a_levered_pair():
+    """Solved back at the opening, b is 29 - 19 = 10 and a is 95 + 0.5 x 10 = 100: the config's values."""
+    assert _opening_values(levered_pair()) == pytest.approx([0.0, 100.0, 10.0])
+
+
+def test_calibration_reproduces_the_baseline_opening_values():
+    """Every firm of the baseline, solved at its opening figures, is worth its configured market value."""
+    e = open_economy(load_config(BASELINE))
+    expected = [co.spec.market_value for co in e.firms]
+    assert _opening_values(e) == pytest.approx(expected, rel=1e-12, abs=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------ the phase
+def test_debt_above_the_business_writes_the_firm_and_its_holders_stake_to_zero():
+    """``b``'s revenue falls to 1 a quarter: business 29/12 x 4 = 9.67 < net debt 20 - 2 = 18, so b is worth 0.
+
+    a marks its half of b from 5 to 0 against revaluation and is worth its own 95.
+    """
+    e = at_quarter(levered_pair(), 1)
+    sell(e, "b", 1.0)
+    value_firms(e)
+    check_invariants(e)
+    assert e.firm("b").market_value == 0.0
+    assert e.firm("a").market_value == pytest.approx(95.0)
+    assert balance(e, "a", Account.STAKES) == 0.0
+    assert balance(e, "a", Account.REVALUATION) == pytest.approx(-5.0)
+
+
+def test_cash_counts_and_debt_does_not_vanish():
+    """``b`` sells 4 this quarter: business 29/12 x 16 = 38.67, net debt 20 - 5 = 15, so b = 23.67 and a = 95 + 11.83."""
+    e = at_quarter(levered_pair(), 1)
+    sell(e, "b", 4.0)
+    value_firms(e)
+    assert e.firm("b").market_value == pytest.approx(29.0 / 12.0 * 16.0 - 15.0)
+    assert e.firm("a").market_value == pytest.approx(95.0 + 0.5 * (29.0 / 12.0 * 16.0 - 15.0))
+
+
+def grower(**valuation) -> Economy:
+    """A chipmaker worth $40B on $10B of revenue a quarter, growing 100% a year at the opening, with no debt."""
+    c = chipmaker("c", 0.0, 0.5, market_value=40.0, revenue_quarterly=10.0)
+    c["valuation"] = {"opening_growth_annual": 1.0, **valuation}
+    return economy([bank(), c])
+
+
+def test_the_multiple_compresses_as_growth_fades():
+    """Revenue flat for five quarters: growth 0 against the 100% priced, so the multiple is (1 + 0) / (1 + 1) = half of it."""
+    e = at_quarter(grower(), 5)
+    c = e.firm("c")
+    c.revenue_hist.extend([10.0] * 4)
+    sell(e, "c", 10.0)
+    assert multiple_factor(e, c) == pytest.approx(0.5)
+    assert business_value(e, c) == pytest.approx(40.0 * 0.5)  # multiple 40 / 40 = 1 on a trailing year of 40, halved
+
+
+def test_the_multiple_follows_growth_both_ways_within_its_bounds():
+    """Growing 200% a year against 100% priced: x 1.5 (sensitivity 1), x 2.25 (sensitivity 2), capped at the max of 2."""
+    points = [10.0 * 3.0 ** (k / 4) for k in range(5)]
+    for sensitivity, expected in ((1.0, 1.5), (2.0, 2.0)):
+        e = at_quarter(grower(growth_sensitivity=sensitivity), 5)
+        c = e.firm("c")
+        c.revenue_hist.extend(points[:4])
+        sell(e, "c", points[4])
+        assert multiple_factor(e, c) == pytest.approx(expected)
+
+
+def test_sustained_losses_compress_the_multiple():
+    """A trailing year of 40 of revenue and 20 of losses, none at the opening: the multiple is 1 / (1 + 0.5) of its level."""
+    e = at_quarter(economy([bank(), chipmaker("c", 0.0, 0.5, market_value=60.0, cash=20.0, revenue_quarterly=10.0)]), 4)
+    c = e.firm("c")
+    c.revenue_hist.extend([10.0] * 3)
+    c.net_income_hist.extend([-5.0] * 3)
+    sell(e, "c", 10.0, cost=15.0)
+    assert multiple_factor(e, c) == pytest.approx(1.0 / 1.5)
+
+
+def test_losses_the_opening_priced_are_forgiven_while_growth_holds_up():
+    """A lab that lost half of its revenue at the opening and still grows at the opening's pace is not marked down.
+
+    Once listed in the run, the same losses count in full: 1 / (1 + 0.5).
+    """
+    spec = lab("l", cash=20.0, market_value=60.0, market_share=0.5)
+    spec["reported"] = {"revenue_quarterly": 10.0, "net_income_quarterly": -5.0}
+    spec["valuation"] = {"opening_growth_annual": 0.0}
+    e = at_quarter(economy([bank(), spec]), 4)
+    co = e.firm("l")
+    co.ai_revenue_hist.extend([0.5] * 4)  # flat: the 0% growth priced at the opening
+    co.revenue_hist.extend([10.0] * 3)
+    co.net_income_hist.extend([-5.0] * 3)
+    sell(e, "l", 10.0, cost=15.0)
+    assert multiple_factor(e, co) == pytest.approx(1.0)
+    co.listed = True
+    assert multiple_factor(e, co) == pytest.approx(1.0 / 1.5)
+
+
+def test_trend_growth_reads_a_year_from_five_quarters():
+    """A series growing 10% a quarter grows 46.41% a year; one point is no trend."""
+    assert trend_growth([1.0, 1.1, 1.21, 1.331, 1.4641]) == pytest.approx(1.1 ** 4 - 1)
+    assert trend_growth([5.0]) is None
+
+
+# ------------------------------------------------------------------------------------------------ pay-out
+def paying(cash: float = 50.0, **policy) -> Economy:
+    """A listed chipmaker with ``cash`` and $10B of revenue a quarter, paying out under ``policy``."""
+    c = chipmaker("c", 0.0, 0.5, market_value=100.0, cash=cash, revenue_quarterly=10.0)
+    c.update({"listed": True, "shares_outstanding": 1.0, "payout": policy})
+    return economy([bank(), c])
+
+
+def test_payout_is_a_share_of_profit_plus_a_share_of_the_excess_cash():
+    """Profit 10, cash 60, target 2 quarters of 10 = 20: 0.5 x 10 = 5, plus 0.5 x (60 - 5 - 20) = 17.5: 22.5 to outsiders."""
+    e = at_quarter(paying(profit_share=0.5, excess_cash_share=0.5, target_cash_quarters=2.0), 1)
+    sell(e, "c", 10.0)
+    external = e.ledger.balance(e.external, Account.CASH)
+    assert payout_due(e, e.firm("c")) == pytest.approx(22.5)
+    pay_out(e)
+    check_invariants(e)
+    assert e.firm("c").cash() == pytest.approx(37.5)
+    assert e.ledger.balance(e.external, Account.CASH) == pytest.approx(external + 22.5)
+
+
+def test_payout_keeps_the_cash_floor_and_stops_in_distress():
+    """A builder with a $8B cash floor and $10B of cash pays at most 2; distressed, or not listed, it pays nothing."""
+    b = builder("n", cash=10.0, min_cash=8.0)
+    b.update({"listed": True, "shares_outstanding": 1.0, "market_value": 5.0,
+              "payout": {"profit_share": 1.0, "excess_cash_share": 1.0, "target_cash_quarters": 0.0}})
+    e = at_quarter(economy([bank(), b]), 1)
+    n = e.firm("n")
+    assert payout_due(e, n) == pytest.approx(2.0)
+    n.status = Status.DISTRESSED
+    assert payout_due(e, n) == 0.0
+    n.status, n.listed = Status.HEALTHY, False
+    assert payout_due(e, n) == 0.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 400).map(lambda k: k / 4), st.integers(-80, 160).map(lambda k: k / 4),
+       *[st.integers(0, 20).map(lambda k: k / 20)] * 2, st.integers(0, 20).map(lambda k: k / 4))
+def test_payout_is_bounded_by_the_policy(cash, profit, profit_share, excess_share, target_quarters):
+    """Never negative, never more than the cash, the profit share plus the excess-cash share, whatever the figures."""
+    e = at_quarter(paying(cash=cash, profit_share=profit_share, excess_cash_share=excess_share,
+                          target_cash_quarters=target_quarters), 1)
+    if profit > 0:
+        sell(e, "c", profit)
+    elif profit < 0 and cash > 0:
+        e.ledger.transfer(e.index["c"], e.external, min(-profit, cash), Account.OPEX, Account.REVENUE, "costs")
+    c = e.firm("c")
+    income = e.ledger.balance(c.holder, Account.REVENUE) - e.ledger.balance(c.holder, Account.OPEX)
+    due = payout_due(e, c)
+    target = target_quarters * e.ledger.balance(c.holder, Account.REVENUE)
+    assert 0.0 <= due <= c.cash() + 1e-12
+    assert due <= profit_share * max(0.0, income) + excess_share * max(0.0, c.cash() - target) + 1e-9
+
+
+def test_a_payout_and_its_shorthand_cannot_both_be_given():
+    """payout_ratio is shorthand for payout.profit_share: a company giving both is refused, naming the field."""
+    c = chipmaker("c", 0.0, 0.5, market_value=100.0)
+    c.update({"payout_ratio": 0.5, "payout": {"profit_share": 0.5}})
+    with pytest.raises(ConfigError, match="either 'payout_ratio'"):
+        economy([bank(), c])
+
+
+def test_the_old_lab_sensitivity_points_to_its_new_place():
+    """A lab's multiple_growth_sensitivity is refused with the field it moved to."""
+    with pytest.raises(ConfigError, match="valuation.*growth_sensitivity"):
+        economy([bank(), lab("l", multiple_growth_sensitivity=1.0)])
+
+
+def test_valuation_fields_are_checked():
+    """A negative loss sensitivity is refused at its path."""
+    c = chipmaker("c", 0.0, 0.5, market_value=100.0)
+    c["valuation"] = {"loss_sensitivity": -1.0}
+    with pytest.raises(ConfigError, match=r"valuation\.loss_sensitivity"):
+        economy([bank(), c])
+
+
+# ------------------------------------------------------------------------------------------------ warrants
+def warranted() -> Economy:
+    """j: 9 shares worth $99B on $5B of revenue a quarter; h may buy 1 share at $10, vesting at once; k holds 30% of j."""
+    j = chipmaker("j", 0.0, 0.5, market_value=99.0, revenue_quarterly=5.0)
+    j.update({"listed": True, "shares_outstanding": 9.0})
+    h = chipmaker("h", 0.0, 0.5, market_value=10.0, cash=10.0)
+    k = chipmaker("k", 0.0, 0.5, market_value=29.7)
+    contracts = [{"id": "k-in-j", "kind": "equity_stake", "holder": "k", "issuer": "j", "fraction": 0.3, "cost": 20.0},
+                 {"id": "w", "kind": "warrant", "issuer": "j", "holder": "h", "shares": 1.0, "strike": 10.0,
+                  "vesting": [{"gw": 0.0, "share_fraction": 1.0}], "start": "2025Q4"}]
+    return economy([bank(), j, h, k], contracts)
+
+
+def test_a_vested_warrant_dilutes_its_issuers_shareholders():
+    """``j`` sells 5 (cash 5): V_j = 99 + 5 = 104; the warrant vests; price (104 + 10) / 10 = 11.4.
+
+    The warrant is worth 1.4 to h (10 + 1.4), j's shareholders keep 9 x 11.4 = 102.6, k's 30% is 30.78.
+    """
+    e = at_quarter(warranted(), 1)
+    sell(e, "j", 5.0)
+    value_firms(e)
+    check_invariants(e)
+    w = e.book.by_id["w"]
+    assert w.vested_fraction == 1.0 and w.amount == pytest.approx(1.4)
+    assert e.firm("j").market_value == pytest.approx(102.6)
+    assert e.firm("h").market_value == pytest.approx(11.4)
+    assert balance(e, "k", Account.STAKES) == pytest.approx(0.3 * 102.6)
+
+
+def test_exercise_issues_shares_that_dilute_every_holder_and_leave_values_unchanged():
+    """``h`` pays 10 for its share: it holds 1/10 of j, k's 30% becomes 27%; j, now with 15 of cash, is worth 114.
+
+    k's 27% of 114 is 30.78 and h's 10% is 11.4, as before the exercise.
+    """
+    e = at_quarter(warranted(), 1)
+    sell(e, "j", 5.0)
+    value_firms(e)
+    w = e.book.by_id["w"]
+    assert exercise_warrant(e, w) == pytest.approx(1.0)
+    check_invariants(e)
+    stakes = {e.by_holder[s.from_party].entity: s.fraction for s in e.book.of_kind_to(EquityStake, e.index["j"])}
+    assert stakes == {"k": pytest.approx(0.27), "h": pytest.approx(0.1)}
+    assert shares_of(e, e.firm("j")) == pytest.approx(10.0) and w.open_shares() == 0.0
+    value_firms(e)
+    check_invariants(e)
+    assert e.firm("j").market_value == pytest.approx(114.0)
+    assert balance(e, "k", Account.STAKES) == pytest.approx(30.78)
+    assert e.firm("h").market_value == pytest.approx(11.4)
+    assert isinstance(w, Warrant) and w.amount == 0.0 and balance(e, "h", Account.WARRANTS) == pytest.approx(0.0)
+
+
+def test_the_baseline_still_opens():
+    """The shipped baseline loads with its valuation and pay-out sections and every listed firm states a policy."""
+    cfg = load_config(BASELINE)
+    listed = [c for c in cfg.companies if c.listed]
+    assert listed and all(c.payout is not None for c in listed)
+    assert all(c.payout_ratio == 0.0 for c in cfg.companies)

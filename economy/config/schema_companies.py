@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from economy.config.schema_base import MAX_AMOUNT, EntityId, Money, Policy, PositiveMoney, QuarterLabel, Rate, Role, Share, Strict
 from economy.config.schema_world import Build
@@ -72,11 +72,19 @@ class LabParams(Strict):
     compute_headroom: Annotated[float, Field(ge=0, le=5)] = 0.2
     min_utilisation: Share = 0.6
     new_contract_quarters: Annotated[int, Field(ge=1, le=80)] = 20
-    multiple_growth_sensitivity: Annotated[float, Field(ge=0, le=5)] = 1.0
     inference_diversification: Share = 0.0
     ipo_min_valuation: Money | None = None
     ipo_min_sentiment: Annotated[float, Field(ge=-1, le=1)] = 0.2
     ipo_raise_share: Share = 0.05
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_to_valuation(cls, data: object) -> object:
+        # the lab's multiple now moves like every firm's, so its sensitivity sits in the company's valuation
+        if isinstance(data, dict) and "multiple_growth_sensitivity" in data:
+            raise ValueError("'multiple_growth_sensitivity' has moved to the company's 'valuation' section as "
+                             "'growth_sensitivity' (it now applies to every firm valued on its revenue)")
+        return data
 
 
 class ChipParams(Strict):
@@ -134,6 +142,41 @@ class GovernmentParams(Strict):
     ex_ante_max_leverage: Annotated[float, Field(gt=0, le=1)] = 0.5
 
 
+class Valuation(Strict):
+    """How the market values a firm's own business: a multiple that compresses as growth fades and after losses.
+
+    The multiple on revenue (fixed at the opening so that the config's ``market_value`` is matched)
+    moves by ``((1 + growth) / (1 + opening_growth_annual)) ** growth_sensitivity``, kept within
+    ``[min_factor, max_factor]``, where growth is the firm's own trend over the last five quarters (a
+    lab's AI revenue run-rate). Sustained losses (a trailing year's loss as a share of its revenue)
+    divide it by ``1 + loss_sensitivity * loss margin``, beyond the losses the opening value already
+    priced, which the market forgives in proportion to growth still at the opening pace; a firm that
+    lists during the run loses that allowance (judged on losses, not on hopes). A firm without
+    revenue at the opening is valued on its operating assets instead, at a fixed ratio.
+    """
+
+    opening_growth_annual: Rate | None = None
+    """Growth (y/y) that the opening value priced; a lab's default is the steady path's growth of the first
+    quarter. Without it (and not a lab) the multiple does not move with growth."""
+    growth_sensitivity: Annotated[float, Field(ge=0, le=5)] = 1.0
+    min_factor: Annotated[float, Field(gt=0, le=1)] = 0.2
+    max_factor: Annotated[float, Field(ge=1, le=100)] = 2.0
+    loss_sensitivity: Annotated[float, Field(ge=0, le=100)] = 1.0
+
+
+class Payout(Strict):
+    """What a listed firm returns to its shareholders each quarter, as dividends and buybacks.
+
+    ``profit_share`` of the quarter's net income (when positive), plus ``excess_cash_share`` of the cash
+    left above a target of ``target_cash_quarters`` quarters of revenue (a trailing year's average); never
+    below the firm's cash floor, and nothing while the firm is distressed, rescued or failed.
+    """
+
+    profit_share: Share = 0.0
+    excess_cash_share: Share = 0.0
+    target_cash_quarters: Annotated[float, Field(ge=0, le=400)] = 1.0
+
+
 class Company(Strict):
     """One ledger holder with decision rules: its role, opening state and parameters."""
 
@@ -144,6 +187,9 @@ class Company(Strict):
     shares_outstanding: PositiveMoney | None = None
     market_value: Money = 0.0
     payout_ratio: Share = 0.0
+    """Shorthand for ``payout: {profit_share: ...}``; give one or the other."""
+    payout: Payout | None = None
+    valuation: Valuation = Valuation()
     opening: Opening
     reported: Reported = Reported()
     capacity: Capacity = Capacity()
@@ -155,6 +201,20 @@ class Company(Strict):
     lender: LenderParams | None = None
     government: GovernmentParams | None = None
     source: str = ""
+
+    @model_validator(mode="after")
+    def _one_payout_policy(self) -> Company:
+        if self.payout is not None and self.payout_ratio:
+            raise ValueError(f"give either 'payout_ratio' ({self.payout_ratio}) or a 'payout' section, not both: "
+                             "payout_ratio is shorthand for payout.profit_share")
+        return self
+
+    @property
+    def payout_policy(self) -> Payout | None:
+        """The firm's pay-out policy: its ``payout`` section, or ``payout_ratio`` as a profit share (None: pays nothing)."""
+        if self.payout is not None:
+            return self.payout
+        return Payout(profit_share=self.payout_ratio) if self.payout_ratio else None
 
 
 ROLE_SECTION: dict[str, str] = {
