@@ -11,6 +11,7 @@ This module imports neither Mesa nor any decision code.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -95,6 +96,19 @@ Entry = tuple[int, Account, float]
 """``(holder, account, debit)``: a positive amount debits the account, a negative credits it."""
 
 
+Payment = tuple[int, int, int, float, Account, Account, str, bool]
+"""``(quarter, payer, payee, amount, payer_account, payee_account, memo, cash)``: one payment between two holders.
+
+``payer_account`` is what the payer debits (an expense, an asset bought, a liability repaid),
+``payee_account`` what the payee credits (income, an asset sold, a liability taken on or
+capital issued); ``cash`` is False for compute credits issued or redeemed (value moves, cash
+does not). ``amount`` is positive.
+"""
+
+_VALUE_ACCOUNTS = (Account.CREDITS_RECEIVABLE, Account.DEFERRED_REVENUE)
+"""Compute credits: the holder's asset and the issuer's liability; a debit to either is value received."""
+
+
 class AccountingError(RuntimeError):
     """A posting or a balance sheet that breaks double entry."""
 
@@ -120,17 +134,33 @@ class Ledger:
         (6.0, 4.0)
     """
 
-    def __init__(self, keep_journal: bool = True) -> None:
+    def __init__(self, keep_journal: bool = True, keep_payments: bool = True) -> None:
         """Create an empty ledger.
 
         Args:
             keep_journal: Keep every posting in :attr:`journal` (tests and audits).
+            keep_payments: Note every payment between two holders in :attr:`payments` (on in every run:
+                a tuple appended per transfer).
         """
         self.names: list[str] = []
         self._bal: list[list[float]] = []
         self.quarter = 0
         self.keep_journal = keep_journal
         self.journal: list[Posting] = []
+        self.keep_payments = keep_payments
+        self.payments: list[Payment] = []
+
+    def __deepcopy__(self, memo: dict) -> Ledger:
+        """A copy whose balances are its own; the rows of the journal and of the payments are shared (immutable).
+
+        The what-if runs of the cascade copy the whole economy; copying every row of the run's
+        record would cost more than the rest of the copy.
+        """
+        twin = self.__class__.__new__(self.__class__)
+        memo[id(self)] = twin
+        for name, value in self.__dict__.items():
+            setattr(twin, name, list(value) if name in ("journal", "payments") else copy.deepcopy(value, memo))
+        return twin
 
     # -- holders -----------------------------------------------------------------
     def add_holder(self, name: str) -> int:
@@ -179,6 +209,38 @@ class Ledger:
                     f"unbalanced posting {memo!r} for {self.names[holder]}: debits exceed credits by {s:.12g}"
                 )
         self._apply(entries, memo)
+        if self.keep_payments and len(sums) > 1:  # a posting inside one holder's books pays nobody
+            self._note_payments(entries, memo)
+
+    def _note_payments(self, entries: Sequence[Entry], memo: str) -> None:
+        """Note the payments a posting between holders makes: who gave cash (or credits) to whom.
+
+        The holders whose cash falls pay those whose cash rises, matched in the order of the
+        entries (most postings have one of each); the same for compute credits. Each side's
+        account is its largest other entry: what the payer debits, what the payee credits.
+        """
+        for value_accounts, cash in (((Account.CASH,), True), (_VALUE_ACCOUNTS, False)):
+            moves: dict[int, float] = {}
+            for holder, acct, debit in entries:
+                if acct in value_accounts:
+                    moves[holder] = moves.get(holder, 0.0) + debit
+            if not moves:
+                continue
+            outs = [[h, -v] for h, v in moves.items() if v < 0]
+            ins = [[h, v] for h, v in moves.items() if v > 0]
+            i = j = 0
+            while i < len(outs) and j < len(ins):
+                amount = min(outs[i][1], ins[j][1])
+                payer, payee = outs[i][0], ins[j][0]
+                if payer != payee and amount > 0:
+                    self.payments.append((self.quarter, payer, payee, amount, _side(entries, payer, value_accounts, 1),
+                                          _side(entries, payee, value_accounts, -1), memo, cash))
+                outs[i][1] -= amount
+                ins[j][1] -= amount
+                if outs[i][1] <= 0:
+                    i += 1
+                if ins[j][1] <= 0:
+                    j += 1
 
     def _apply(self, entries: Sequence[Entry], memo: str) -> None:
         """The only place a balance changes; callers guarantee the entries balance per holder."""
@@ -211,6 +273,8 @@ class Ledger:
             ),
             memo,
         )
+        if self.keep_payments:
+            self.payments.append((self.quarter, payer, payee, amount, payer_debit, payee_credit, memo, True))
 
     def move(self, holder: int, debit: Account, credit: Account, amount: float, memo: str) -> None:
         """A posting inside one holder's books: debit one account, credit another."""
@@ -285,6 +349,19 @@ class Ledger:
                 entries.append((holder, Account.RETAINED_EARNINGS, -net))
                 self.post(entries, "close period")
         return statements
+
+
+def _side(entries: Sequence[Entry], holder: int, skip: tuple[Account, ...], sign: int) -> Account:
+    """The account of ``holder`` with its largest debit (``sign`` 1) or credit (``sign`` -1), other than ``skip``.
+
+    The other side of a payment: what the payer bought or the payee gave up. Falls back to
+    the first of ``skip`` when the holder has no other entry.
+    """
+    best, size = skip[0], 0.0
+    for h, acct, debit in entries:
+        if h == holder and acct not in skip and sign * debit > size:
+            best, size = acct, sign * debit
+    return best
 
 
 def _non_finite(ledger: Ledger, entries: Sequence[Entry]) -> str:
