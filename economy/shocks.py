@@ -16,6 +16,7 @@ with a standing multiplier on the resale price.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -36,6 +37,8 @@ RESALE_FACTOR = 0.7
 CHIPMAKER = "nvidia"
 PRIVATE_CREDIT = "private_credit"
 MAX_RATE = 0.5  # the config's bound on a policy rate (RateStep)
+MAX_QUARTERS = 200  # the config's bound on a run's length (Run.quarters)
+_LABEL = re.compile(r"\d{4}Q[1-4]")
 
 
 class Shock(str, Enum):
@@ -150,11 +153,40 @@ def apply_shock(shock: Shock | str, config: Config, world: WorldProcess, book: C
     elif shock is Shock.GPU_RESALE_FALLS:
         changes.append(Change("resale_level", "", level, level * RESALE_FACTOR))
         level *= RESALE_FACTOR
-    shocked = with_overrides(config, overrides, source=f"shock {shock.value}") if overrides else config
+    shocked = _validated(config, overrides, f"shock {shock.value}") if overrides else config
     if shock is Shock.NVIDIA_DISCIPLINE:  # only once the shocked config has validated
         for change in changes:
             book.by_id[change.subject].health_threshold = change.after
     return Shocked(shocked, ShockedWorld(shocked.world, world, level), tuple(changes))
+
+
+def _validated(config: Config, overrides: dict[str, Any], source: str) -> Config:
+    """The config with ``overrides``, validated as its file was: over a horizon that reaches every quarter it names.
+
+    A run made shorter than its file (``AIFinanceModel(quarters=2)``, ``Config.with_run``)
+    keeps the contracts and rate steps its file dates after the shortened end. They were
+    valid over the file's horizon, and checking them again against the short one would
+    refuse every shock on a short run. So the copy is checked with the run lengthened to
+    the last quarter the config names (horizon checks only loosen with length; what the
+    shock moves is checked like any value), then given back the run's own length.
+    """
+    run = config.run
+    named = [quarter_index(x, run.start) for x in _labels(config.model_dump(mode="json", by_alias=True))]
+    wide = min(MAX_QUARTERS, max([run.quarters, *named]))
+    base = config if wide == run.quarters else config.with_run(quarters=wide)
+    shocked = with_overrides(base, overrides, source=source)
+    return shocked if wide == run.quarters else shocked.with_run(quarters=run.quarters)
+
+
+def _labels(node: Any) -> list[str]:
+    """Every quarter label (``2027Q1``) in plain config data."""
+    if isinstance(node, str):
+        return [node] if _LABEL.fullmatch(node) else []
+    if isinstance(node, dict):
+        node = list(node.values())
+    if isinstance(node, list | tuple):
+        return [x for item in node for x in _labels(item)]
+    return []
 
 
 def _company(config: Config, entity: str):
