@@ -50,6 +50,8 @@ class View:
     lever_values: dict[str, Any]
     scenario: str
     shocks: tuple[ShockRecord, ...] = ()
+    notes: tuple = ()
+    """Lines the story adds to a quarter besides the model's events (team mode: who steered which company)."""
 
     @property
     def system(self) -> pd.Series:
@@ -75,6 +77,7 @@ class Session:
         scenario: The picked scenario's stem (``levers.scenario_files``).
         values: The lever values the model was last built with.
         error: The message of the last config error (None when the last Reset worked).
+        notes: Story lines of team mode (``classroom.team.TeamNote``: a ``label`` and a ``text(lang, names)``).
     """
 
     scenario: str = "baseline"
@@ -82,6 +85,7 @@ class Session:
     error: str | None = None
     model: AIFinanceModel | None = None
     shocks: list[ShockRecord] = field(default_factory=list)
+    notes: list = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _cache: tuple | None = None
 
@@ -102,7 +106,7 @@ class Session:
             self.release()
             self.model, self.scenario, self.error = model, scenario, None
             self.values = levers.lever_values(model.config)
-            self.shocks = []
+            self.shocks, self.notes = [], []
             return True
 
     def release(self) -> None:
@@ -112,6 +116,13 @@ class Session:
                 mesa.Agent._ids.pop(self.model, None)
                 self.model = None
                 self._cache = None
+
+    def swap(self, model: AIFinanceModel) -> None:
+        """Carry on with ``model`` (a stepped copy of the current one, as team mode makes), letting the old one go."""
+        with self._lock:
+            old, self.model, self._cache = self.model, model, None
+            if old is not None and old is not model:
+                mesa.Agent._ids.pop(old, None)
 
     def step(self) -> bool:
         """Run one quarter; False (and nothing done) once the run has reached its last quarter."""
@@ -139,20 +150,20 @@ class Session:
         """The run as the page shows it now (memoised per quarter and shock count)."""
         with self._lock:
             m = self.model
-            key = (id(m), m.quarter, len(self.shocks), len(m.events))
+            key = (id(m), m.quarter, len(self.shocks), len(m.events), len(self.notes))
             if self._cache and self._cache[0] == key:
                 return self._cache[1]
-            view = make_view(m, self.scenario, tuple(self.shocks))
+            view = make_view(m, self.scenario, tuple(self.shocks), tuple(self.notes))
             self._cache = (key, view)
             return view
 
 
-def make_view(m: AIFinanceModel, scenario: str, shocks: tuple[ShockRecord, ...] = ()) -> View:
+def make_view(m: AIFinanceModel, scenario: str, shocks: tuple[ShockRecord, ...] = (), notes: tuple = ()) -> View:
     """The picture of a run at its current quarter (the page's and the handout exporter's input)."""
     return View(
         quarter=m.quarter, quarters=m.config.run.quarters, label=m.label, running=m.running, tables=frames(m),
         names={c.entity: c.spec.name for c in m.companies}, roles={c.entity: c.role for c in m.companies},
-        lever_values=levers.lever_values(m.config), scenario=scenario, shocks=shocks,
+        lever_values=levers.lever_values(m.config), scenario=scenario, shocks=shocks, notes=notes,
     )
 
 

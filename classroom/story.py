@@ -28,12 +28,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "cost_cut": "{who} cuts its cash costs",
         "covenant_cure": "{who} pays down {amount} owed to {whom} to restore its loan-to-value covenant",
         "default": "{who} defaults: {amount} it cannot pay",
+        "distressed_issue": "{who} sells {amount} of new shares at a discount to pay what is due",
+        "estate_sale": "{who}'s data centres and construction are sold for {amount}",
         "fire_sale": "Lenders seize {who}'s hardware and fire-sell it for {amount}",
         "funding_round": "{who} raises {amount} from outside investors",
         "guarantee_called": "{who} pays {amount} under its guarantee of a loan to {whom}",
         "ipo": "{who} lists its shares, raising {amount}",
+        "liquidation_proceeds": "{who}'s estate pays {amount} left after its creditors to its shareholders",
         "loan": "{who} lends {amount} to {whom}",
         "loan_refused": "{who} refuses to lend {amount} to {whom}",
+        "loan_sold": "{who}'s {amount} loan to {whom} is sold to outside investors",
         "margin_call": "{who} meets a {amount} margin call from {whom}",
         "margin_loan": "{who} lends {whom} {amount} against its holdings",
         "no_seller": "No cloud will sell {who} more compute",
@@ -44,6 +48,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "round_failed": "{who} fails to raise {amount}",
         "tranche_declined": "{who} holds back a {amount} tranche for {whom}",
         "tranche_released": "{who} releases {amount} to {whom}",
+        "warrant_exercised": "{who} exercises its warrant on {whom}'s shares, worth {amount}",
         "warrant_vested": "Part of {whom}'s warrant held by {who} vests",
     },
     "ja": {
@@ -56,12 +61,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "cost_cut": "{who}が現金支出を削減",
         "covenant_cure": "{who}が担保比率の条項を守るため{whom}への債務{amount}を返済",
         "default": "{who}がデフォルト：支払えない額は{amount}",
+        "distressed_issue": "{who}が支払いのため新株{amount}を割引価格で発行",
+        "estate_sale": "{who}のデータセンターと建設中の設備が{amount}で売却される",
         "fire_sale": "貸し手が{who}のハードウェアを差し押さえ、{amount}で投げ売り",
         "funding_round": "{who}が外部投資家から{amount}を調達",
         "guarantee_called": "{who}が{whom}向け融資の保証として{amount}を支払う",
         "ipo": "{who}が株式を上場し、{amount}を調達",
+        "liquidation_proceeds": "{who}の清算で債権者への弁済後に残った{amount}が株主に支払われる",
         "loan": "{who}が{whom}に{amount}を融資",
         "loan_refused": "{who}が{whom}への{amount}の融資を拒否",
+        "loan_sold": "{who}の{whom}向け融資{amount}が外部投資家に売却される",
         "margin_call": "{who}が{whom}からの{amount}の追加担保要求に応じる",
         "margin_loan": "{who}が保有資産を担保に{whom}へ{amount}を融資",
         "no_seller": "{who}に追加の計算資源を売るクラウドがない",
@@ -72,6 +81,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "round_failed": "{who}が{amount}の資金調達に失敗",
         "tranche_declined": "{who}が{whom}への{amount}の出資（トランシェ）を見送る",
         "tranche_released": "{who}が{whom}に{amount}を出資",
+        "warrant_exercised": "{who}が{whom}株のワラントを行使（価値{amount}）",
         "warrant_vested": "{who}が保有する{whom}のワラントの一部が権利確定",
     },
 }
@@ -103,7 +113,7 @@ def render_all(lang: str, events, names: dict[str, str]) -> list[StoryLine]:
 
 
 def story_html(view: View, lang: str, label: str) -> str:
-    """A quarter's story as an HTML list: the instructor's shocks that start then, then the events, newest first."""
+    """A quarter's story as an HTML list: team notes and shocks that start then, then the events, newest first."""
     lines = render_all(lang, view.events(label), view.names)
     items = [f"<li>{html.escape(s.text)}" + (f" <i>({t(lang, 'channel')}: {html.escape(s.channel)})</i>" if s.channel else "")
              + "</li>" for s in lines]
@@ -111,4 +121,7 @@ def story_html(view: View, lang: str, label: str) -> str:
         if record.effective == label:
             text = t(lang, "shock_applied", label=record.label, name=t(lang, "shock." + record.shock))
             items.insert(0, f"<li><b>{html.escape(text)}</b></li>")
+    for note in view.notes:  # team mode: who steered a company this quarter, or that its rules decided
+        if note.label == label:
+            items.insert(0, f"<li data-team='{html.escape(note.entity)}'><b>{html.escape(note.text(lang, view.names))}</b></li>")
     return "<ul>" + "".join(items) + "</ul>" if items else f"<p>{html.escape(t(lang, 'story.empty'))}</p>"
