@@ -2,7 +2,9 @@
 
 Every tab of the browser gets its own :class:`Session` (made inside the component), so
 students working alone do not disturb each other; the model is released when the tab
-closes or Reset replaces it.
+closes or Reset replaces it. A tab that joins the class run (team mode,
+``classroom.team``) shows the class run's model instead, as its instructor (who steps,
+resets and shocks it) or as the student steering one company.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 import html
 import threading
 import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import solara
@@ -23,6 +28,8 @@ from classroom.i18n import LANGUAGE_NAMES, LANGUAGES, company_name, scenario_nam
 from classroom.lessons import info_html, lessons
 from classroom.state import Session, View
 from classroom.story import story_html
+from classroom.team import CLASS_RUN, ChoiceError, message_text
+from classroom.team_page import InstructorPanel, JoinPanel, StudentPanel
 from classroom.web import FONT, STATUS_COLOURS, web_option
 from economy.shocks import ShockError
 
@@ -43,6 +50,28 @@ FONT_CSS = f"""
 """
 """The Japanese font is served by the app from matplotlib_fontja (SOLARA_ASSETS_EXTRA_LOCATIONS), limited to
 Japanese code points so Latin text keeps the default face."""
+
+
+_SHARED: OrderedDict[tuple, tuple[View, Any]] = OrderedDict()
+_SHARED_LOCK = threading.RLock()
+
+
+def _shared(view: View, what: Callable[..., Any], *args: Any) -> Any:
+    """``what(view, *args)``, computed once for all the tabs that show the same view (the class run's tabs).
+
+    Tabs of one run get the same memoised :class:`View` (``Session.view``); the cache holds
+    the view itself, so its id is not reused while the entry lives.
+    """
+    key = (id(view), what, *args)
+    with _SHARED_LOCK:  # held while computing: tabs rendering at once wait for the first instead of each computing
+        hit = _SHARED.get(key)
+        if hit is not None and hit[0] is view:
+            return hit[1]
+        value = what(view, *args)
+        _SHARED[key] = (view, value)
+        while len(_SHARED) > 32:
+            _SHARED.popitem(last=False)
+        return value
 
 
 def _new_session() -> Session:
@@ -73,7 +102,7 @@ def _model_line(view: View, lang: str) -> str:
 def Monitors(view: View, lang: str) -> None:
     """The KPI row."""
     with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
-        for i, (label, value) in enumerate(kpis(view, lang)):
+        for i, (label, value) in enumerate(_shared(view, kpis, lang)):
             solara.HTML(tag="div", classes=["kpi"], attributes={"data-testid": f"kpi-{i}"},
                         unsafe_innerHTML=f"<div class='k'>{html.escape(label)}</div><div class='v'>{html.escape(value)}</div>")
 
@@ -81,7 +110,7 @@ def Monitors(view: View, lang: str) -> None:
 @solara.component
 def WebTab(view: View, lang: str) -> None:
     """The deal web, with a legend of the status colours."""
-    EChart(option=web_option(view, lang), attributes={"style": "height: 640px; width: 100%;"})
+    EChart(option=_shared(view, web_option, lang), attributes={"style": "height: 640px; width: 100%;"})
     legend = " ".join(f"<span style='color:{c}'>&#9679;</span> {html.escape(t(lang, 'status.' + s))}"
                       for s, c in STATUS_COLOURS.items())
     solara.HTML(tag="div", unsafe_innerHTML=legend)
@@ -91,7 +120,7 @@ def WebTab(view: View, lang: str) -> None:
 def PlotsTab(view: View, lang: str) -> None:
     """System series, and one chosen firm's balance sheet."""
     firm, set_firm = solara.use_state("openai" if "openai" in view.names else next(iter(view.names)))
-    for option in system_options(view, lang):
+    for option in _shared(view, system_options, lang):
         EChart(option=option, attributes={"style": "height: 300px; width: 100%;"})
     names = {company_name(lang, e, n): e for e, n in view.names.items()}
     solara.Select(t(lang, "plots.choose_firm"), values=list(names),
@@ -115,7 +144,7 @@ def StoryTab(view: View, lang: str) -> None:
 
 
 @solara.component
-def LessonsTab(lang: str, on_preset: Any) -> None:
+def LessonsTab(lang: str, on_preset: Any | None) -> None:
     """Pick a lesson, load its preset, read its steps, questions and what to look for."""
     all_lessons = lessons()
     chosen, set_chosen = solara.use_state(all_lessons[0].id)
@@ -123,7 +152,8 @@ def LessonsTab(lang: str, on_preset: Any) -> None:
     titles = {x.title[lang]: x.id for x in all_lessons}
     solara.Select(t(lang, "lessons.choose"), values=list(titles), value=lesson.title[lang],
                   on_value=lambda title: set_chosen(titles[title]))
-    solara.Button(t(lang, "lessons.load"), on_click=lambda: on_preset(lesson), color="primary")
+    if on_preset is not None:  # a student of the class run cannot reset it
+        solara.Button(t(lang, "lessons.load"), on_click=lambda: on_preset(lesson), color="primary")
     solara.HTML(tag="h2", unsafe_innerHTML=html.escape(lesson.title[lang]))
     solara.HTML(tag="div", classes=["lesson"], unsafe_innerHTML=lesson.html[lang])
 
@@ -133,6 +163,11 @@ def Page() -> None:
     """The whole classroom page for one browser tab."""
     session: Session = solara.use_memo(_new_session, [])
     solara.use_effect(lambda: session.release, [])  # the tab closed: let its model go
+    token: str = solara.use_memo(lambda: uuid.uuid4().hex, [])
+    solara.use_effect(lambda: lambda: CLASS_RUN.leave(token), [])  # the tab closed: it leaves the class run
+    member = CLASS_RUN.member(token)
+    instructor = member is not None and not member.student
+    active = CLASS_RUN.session if member is not None else session  # the run this tab shows and acts on
     lang, set_lang = solara.use_state("en")
     _version, set_version = solara.use_state(0)
     scenario, set_scenario = solara.use_state(session.scenario)
@@ -150,27 +185,69 @@ def Page() -> None:
         try:  # the sliders start from what the new scenario says
             set_values(levers.lever_values(levers.load_scenario(stem)))
         except Exception as err:  # a broken file: Reset shows the message, the sliders stay
-            session.error = str(err)
+            active.error = str(err)
             refresh()
 
     def reset(stem: str | None = None, chosen: dict | None = None) -> None:
         set_playing(False)
-        if session.reset(stem or scenario, chosen if chosen is not None else values):
-            set_values(dict(session.values))
+        chosen = chosen if chosen is not None else values
+        if (CLASS_RUN.reset if instructor else session.reset)(stem or scenario, chosen):
+            set_values(dict(active.values))
             set_notice("")
         refresh()
 
+    def step_once() -> bool:
+        """One quarter of this tab's run (the class run's, with its students' choices, for its instructor)."""
+        if not instructor:
+            return session.step()
+        result = CLASS_RUN.step()
+        if result.error:
+            set_notice(message_text(lang, result.error, active.view().names))
+        return result.stepped
+
     def step() -> None:
-        session.step()
+        if step_once() and instructor:
+            return  # every tab of the class run, this one too, renders the new quarter from its watcher (once)
         refresh()
 
     def shock(shock_id: str) -> None:
         try:
-            changes = session.shock(shock_id)
-            set_notice("; ".join(_change_text(lang, c, session.view()) for c in changes))
+            changes = (CLASS_RUN.shock if instructor else session.shock)(shock_id)
+            set_notice("; ".join(_change_text(lang, c, active.view()) for c in changes))
         except ShockError as err:
             set_notice(t(lang, "shock_error", message=str(err)))
         refresh()
+
+    def join(name: str, role: str) -> str | None:
+        set_playing(False)
+        try:
+            CLASS_RUN.join(token, name, role)
+        except ChoiceError as err:
+            return err.text(lang, CLASS_RUN.candidates())
+        set_scenario(CLASS_RUN.session.scenario)
+        set_values(dict(CLASS_RUN.session.values))
+        set_notice("")
+        refresh()
+        return None
+
+    def leave() -> None:
+        set_playing(False)
+        CLASS_RUN.leave(token)
+        set_scenario(session.scenario)
+        set_values(dict(session.values))
+        set_notice("")
+        refresh()
+
+    def watch_class_run(cancel: threading.Event) -> None:
+        # every tab of the class run re-renders when the class run changes (a step, a decision, a join)
+        seen = CLASS_RUN.version
+        while member is not None and not cancel.is_set():
+            now = CLASS_RUN.wait(seen, 0.5)
+            if now != seen and not cancel.is_set():
+                seen = now
+                refresh()
+
+    solara.use_thread(watch_class_run, dependencies=[member is not None], intrusive_cancel=False)
 
     def preset(lesson) -> None:
         set_scenario(lesson.scenario)
@@ -181,15 +258,16 @@ def Page() -> None:
         # steps at the chosen rate; a slow quarter shortens the wait rather than the display
         while playing and not cancel.is_set():
             started = time.perf_counter()
-            if cancel.wait(0) or not session.step():  # Pause may have come while this thread slept
+            if cancel.wait(0) or not step_once():  # Pause may have come while this thread slept
                 set_playing(False)
                 break
-            refresh()
+            if not instructor:
+                refresh()
             cancel.wait(max(0.0, 1.0 / speed - (time.perf_counter() - started)))
 
     solara.use_thread(play_loop, dependencies=[playing, speed], intrusive_cancel=False)
 
-    view = session.view()
+    view = active.view()
     solara.Style(FONT_CSS)
     solara.Title(t(lang, "title"))
     with solara.Column(classes=["classroom"], style={"padding": "8px 16px"}):
@@ -199,17 +277,29 @@ def Page() -> None:
                 for x in LANGUAGES:
                     solara.Button(LANGUAGE_NAMES[x], value=x)
         with solara.Columns([4, 9], gutters_dense=True):
-            with solara.Card(t(lang, "controls")):
-                ScenarioPicker(lang, scenario, pick_scenario)
-                Levers(lang, values, set_values)
-                RunButtons(lang, view.running, playing, speed, lambda: reset(), step, set_playing, set_speed)
-                if session.error:
-                    solara.Error(t(lang, "config_error"))
-                    solara.HTML(tag="pre", unsafe_innerHTML=html.escape(session.error),
-                                attributes={"data-testid": "config-error"}, style="white-space: pre-wrap; font-size: 0.8em")
-                Shocks(lang, view.running, shock)
-                if notice:
-                    _div(notice, "notice", "font-size: 0.85em; color: #a40000")
+            with solara.Column():
+                if member is not None:
+                    with solara.Card(t(lang, "team.title")):
+                        # the class run's version is an argument so that the panel renders again when it changes
+                        # (reacton skips a child whose arguments are equal, and the member object stays the same)
+                        (StudentPanel if member.student else InstructorPanel)(lang, member, view.names, leave,
+                                                                              CLASS_RUN.version)
+                if member is None or instructor:
+                    with solara.Card(t(lang, "controls")):
+                        ScenarioPicker(lang, scenario, pick_scenario)
+                        Levers(lang, values, set_values)
+                        RunButtons(lang, view.running, playing, speed, lambda: reset(), step, set_playing, set_speed)
+                        if active.error:
+                            solara.Error(t(lang, "config_error"))
+                            solara.HTML(tag="pre", unsafe_innerHTML=html.escape(active.error),
+                                        attributes={"data-testid": "config-error"},
+                                        style="white-space: pre-wrap; font-size: 0.8em")
+                        Shocks(lang, view.running, shock)
+                        if notice:
+                            _div(notice, "notice", "font-size: 0.85em; color: #a40000")
+                if member is None:
+                    with solara.Card(t(lang, "team.title")):
+                        JoinPanel(lang, join)
             with solara.Column():
                 _div(_quarter_line(view, lang), "quarter", "font-size: 1.4em; font-weight: bold", quarter=str(view.quarter))
                 if not view.running:
@@ -226,7 +316,7 @@ def Page() -> None:
                     with solara.lab.Tab(t(lang, "tab.info")):
                         solara.HTML(tag="div", classes=["lesson"], unsafe_innerHTML=info_html(lang))
                     with solara.lab.Tab(t(lang, "tab.lessons")):
-                        LessonsTab(lang, preset)
+                        LessonsTab(lang, None if member is not None and not instructor else preset)
 
 
 def _change_text(lang: str, change, view: View) -> str:
