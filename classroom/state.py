@@ -158,10 +158,31 @@ class Session:
             return view
 
 
+class _Forward:
+    """An object that answers as ``inner`` does, except for the attributes set on it."""
+
+    def __init__(self, inner: Any, **own: Any) -> None:
+        self._inner = inner
+        self.__dict__.update(own)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def page_tables(m: AIFinanceModel) -> dict[str, pd.DataFrame]:
+    """The run's tables (``economy.records.frames``) without the ledger's payment rows, which no page shows.
+
+    The payments table is the largest (about 360 rows a quarter in the baseline) and the
+    costliest to build; every quarter shown builds the tables afresh.
+    """
+    no_payments = _Forward(m.recorder, payment_rows=list)
+    return frames(_Forward(m, recorder=no_payments))
+
+
 def make_view(m: AIFinanceModel, scenario: str, shocks: tuple[ShockRecord, ...] = (), notes: tuple = ()) -> View:
     """The picture of a run at its current quarter (the page's and the handout exporter's input)."""
     return View(
-        quarter=m.quarter, quarters=m.config.run.quarters, label=m.label, running=m.running, tables=frames(m),
+        quarter=m.quarter, quarters=m.config.run.quarters, label=m.label, running=m.running, tables=page_tables(m),
         names={c.entity: c.spec.name for c in m.companies}, roles={c.entity: c.role for c in m.companies},
         lever_values=levers.lever_values(m.config), scenario=scenario, shocks=shocks, notes=notes,
     )

@@ -372,25 +372,29 @@ def copy_model(model: AIFinanceModel) -> AIFinanceModel:
     return pickle.loads(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def preview(model: AIFinanceModel) -> dict[str, Offer]:
+def preview(model: AIFinanceModel) -> tuple[dict[str, Offer], AIFinanceModel | None]:
     """What every live company faces in the coming quarter, found by stepping a copy with the rules deciding.
 
     The copy draws the same random numbers as the class run will, so where no student
-    departs from the rules the offer is exactly what the real step asks.
+    departs from the rules the offer is exactly what the real step asks, and the stepped
+    copy is the class run's next quarter (returned too; None once the run is over).
     """
     if not model.running:
-        return {}
+        return {}, None
     twin = copy_model(model)
     sink: dict[str, dict[str, Any]] = {}
     for agent in twin.companies:
         if agent.alive:
             twin.steer(agent.entity, _Recorder(agent.entity, sink))
     twin.step()
+    for agent in twin.companies:
+        twin.steer(agent.entity, None)
     q = model.quarter + 1
     label = quarter_label(q, model.origin)
-    return {entity: Offer(entity=entity, quarter=q, label=label, tranches=tuple(s.pop("tranches")),
-                          rolls=tuple(s.pop("rolls")), requests=tuple(s.pop("requests")), **s)
-            for entity, s in sink.items() if "cash" in s}
+    offers = {entity: Offer(entity=entity, quarter=q, label=label, tranches=tuple(s.pop("tranches")),
+                            rolls=tuple(s.pop("rolls")), requests=tuple(s.pop("requests")), **s)
+              for entity, s in sink.items() if "cash" in s}
+    return offers, twin
 
 
 def candidates(cfg: Config) -> list[str]:
@@ -516,6 +520,8 @@ class ClassRun:
         self.session = Session()
         self.members: dict[str, Member] = {}
         self.offers: dict[str, Offer] = {}
+        self._ruled: AIFinanceModel | None = None
+        """The class model one quarter on with the rules deciding everywhere (the preview's copy)."""
         self.auto_step = False
         self.error: tuple[str, dict[str, Any]] | None = None
         self.version = 0
@@ -551,7 +557,7 @@ class ClassRun:
                 return
             if not self.members:
                 self.session.release()
-                self.offers = {}
+                self.offers, self._ruled = {}, None
             self._touch()
 
     def member(self, token: str) -> Member | None:
@@ -636,19 +642,27 @@ class ClassRun:
             m = self.session.model
             if m is None or not m.running:
                 return StepResult(False)
-            twin = copy_model(m)
+            decided = [member for member in self.students() if member.choice is not None]
+            changes = {member.role: departures(self.offers[member.role], member.choice) for member in decided
+                       if member.role in self.offers}
             reviewers: dict[str, tuple[Member, StudentReviewer]] = {}
-            for member in self.students():
-                if member.choice is not None and twin.company_named(member.role) is not None:
-                    reviewer = StudentReviewer(member.role, member.choice)
-                    twin.steer(member.role, reviewer)
-                    reviewers[member.role] = (member, reviewer)
-            try:
-                twin.step()
-            except DecisionError as err:
-                return self._refused(err, reviewers, started)
-            for entity in reviewers:
-                twin.steer(entity, None)  # the class model at rest is ruled; reviewers are put in for each step
+            if self._ruled is not None and not any(changes.values()):
+                # nobody departs from the rules: the preview's copy is this very step (same state, same draws)
+                twin = self._ruled
+                reviewers = {m_.role: (m_, StudentReviewer(m_.role, m_.choice)) for m_ in decided}
+            else:
+                twin = copy_model(m)
+                for member in decided:
+                    if twin.company_named(member.role) is not None:
+                        reviewer = StudentReviewer(member.role, member.choice)
+                        twin.steer(member.role, reviewer)
+                        reviewers[member.role] = (member, reviewer)
+                try:
+                    twin.step()
+                except DecisionError as err:
+                    return self._refused(err, reviewers, started)
+                for entity in reviewers:
+                    twin.steer(entity, None)  # the class model at rest is ruled; reviewers are put in for each step
             label = twin.label
             for member in self.students():
                 if member.role in reviewers:
@@ -713,7 +727,7 @@ class ClassRun:
         with self._lock:
             self.members.clear()
             self.session.release()
-            self.offers, self.error, self.auto_step = {}, None, False
+            self.offers, self._ruled, self.error, self.auto_step = {}, None, None, False
             self._touch()
 
     def wait(self, seen: int, timeout: float) -> int:
@@ -730,7 +744,7 @@ class ClassRun:
 
     def _after_change(self) -> None:
         m = self.session.model
-        self.offers = preview(m) if m is not None else {}
+        self.offers, self._ruled = preview(m) if m is not None else ({}, None)
         for member in self.members.values():  # a choice for a company with nothing left to decide cannot stand
             if member.choice is not None and member.role not in self.offers:
                 member.choice = None

@@ -264,19 +264,24 @@ def _join(browser, server, name: str, role: str | None, watch: probe.Watch):
     return tab
 
 
-def _wait_quarter(tab, quarter: int, timeout: float = 10_000) -> None:
-    tab.wait_for_function(
-        "q => { const el = document.querySelector('[data-testid=quarter]'); return el && el.dataset.quarter === q; }",
-        arg=str(quarter), timeout=timeout)
+_SHOWN_AT = """q => { const el = document.querySelector('[data-testid=quarter]');
+  return el && el.dataset.quarter === q ? performance.timeOrigin + performance.now() : false; }"""
 
 
-def _step_all(tabs, quarter: int) -> float:
-    """Click the instructor's Step (tabs[0]) and wait until every tab shows ``quarter``; the seconds it took."""
+def _step_all(tabs, quarter: int) -> tuple[float, float]:
+    """Click the instructor's Step (tabs[0]) and wait until every tab shows ``quarter``.
+
+    Returns:
+        Seconds from the browser's click event to the last tab showing the quarter (the
+        tabs share one clock, ``performance.timeOrigin``), and from the test's click call
+        (which adds playwright's checks that the button is visible and still).
+    """
+    tabs[0].evaluate("() => document.addEventListener('click', () => { window.__clicked = performance.timeOrigin + "
+                     "performance.now(); }, {capture: true, once: true})")
     started = time.perf_counter()
     tabs[0].get_by_role("button", name="Step", exact=True).click()
-    for tab in tabs:
-        _wait_quarter(tab, quarter)
-    return time.perf_counter() - started
+    shown = [tab.wait_for_function(_SHOWN_AT, arg=str(quarter), timeout=10_000).json_value() for tab in tabs]
+    return (max(shown) - tabs[0].evaluate("() => window.__clicked")) / 1000, time.perf_counter() - started
 
 
 def test_team_mode_a_student_s_decision_reaches_the_class_run(server, browser, artefacts):
@@ -327,7 +332,7 @@ def test_team_mode_a_student_s_decision_reaches_the_class_run(server, browser, a
         sync_api.expect(story).to_contain_text("OpenAI cuts its cash costs")
         sync_api.expect(story).to_contain_text("Banks and bonds was steered by Aiko")
     sync_api.expect(banks.get_by_test_id("team-status")).not_to_have_attribute("data-status", "decided")  # a new quarter
-    for _ in range(3):  # nobody decides: the rules decide, and the story says so
+    for _ in range(6):  # nobody decides: the rules decide, and the story says so
         quarter += 1
         timings.append(_step_all(tabs, quarter))
     sync_api.expect(teacher.get_by_test_id("story")).to_contain_text("had not decided, so its rules decided")
@@ -335,8 +340,10 @@ def test_team_mode_a_student_s_decision_reaches_the_class_run(server, browser, a
     lab.get_by_role("button", name="決定する").wait_for()
     for name, tab in zip(("instructor", "banks", "openai"), tabs, strict=True):
         tab.screenshot(path=str(artefacts / f"team-{name}.png"))
-    print(f"\nteam mode, 3 tabs: step to every tab showing the quarter {', '.join(f'{s:.2f}' for s in timings)} s")
-    assert sorted(timings)[len(timings) // 2] < 2.0  # the target is 0.5 s; a loaded CI machine gets slack
+    clicked, called = sorted(x for x, _ in timings), sorted(y for _, y in timings)
+    print(f"\nteam mode, 3 tabs: from the click to every tab showing the quarter {', '.join(f'{x:.2f}' for x in clicked)} s; "
+          f"from the test's click call {', '.join(f'{y:.2f}' for y in called)} s")
+    assert clicked[len(clicked) // 2] < 1.0  # the target is 0.5 s; a loaded CI machine gets slack
     for tab in tabs:
         tab.close()
     assert watch.problems() == []

@@ -101,7 +101,9 @@ def test_a_student_who_did_not_decide_leaves_the_company_to_its_rules(run):
     plain = AIFinanceModel(seed=0)
     for _ in range(3):
         assert run.status(run.member("c")) in ("waiting", "nothing")
+        ruled = run._ruled
         assert run.step().stepped
+        assert run.session.model is ruled  # nobody departed from the rules: the preview's copy is the step
         plain.step()
     for name, table in frames(plain).items():
         pd.testing.assert_frame_equal(table, frames(run.session.model)[name], check_exact=True, obj=name)
