@@ -4,6 +4,6 @@
 purpose a module: translations (``i18n``), levers and scenarios (``levers``), per-tab
 run state (``state``), the deal web (``web``), the story (``story``), charts
 (``charts``, ``echart``), lessons (``lessons``), the controls and the page (``controls``,
-``page``), the server launcher (``serve``) and the headless-browser driver the tests and
-benchmark share (``probe``).
+``page``), team mode's shared class run and its cards (``team``, ``team_page``), the server
+launcher (``serve``) and the headless-browser driver the tests and benchmark share (``probe``).
 """

@@ -1,7 +1,8 @@
 """One browser tab's run: the model, the scenario and levers it was built from, the shocks applied.
 
 The page keeps a :class:`Session` per tab (made inside the page component, so tabs do
-not share it) and re-renders from :meth:`Session.view`, a read-only picture of the
+not share it; team mode's class run holds one that the tabs joining it share,
+``classroom.team``) and re-renders from :meth:`Session.view`, a read-only picture of the
 run at its current quarter. All access goes through a lock because Play steps the
 model from a thread while buttons may be pressed.
 """

@@ -493,6 +493,12 @@ class Member:
         return self.role != INSTRUCTOR
 
 
+def _same_name(a: str, b: str) -> bool:
+    """Whether two names a student typed are the same name (spaces and case aside; an empty name matches none)."""
+    a, b = " ".join(a.split()).casefold(), " ".join(b.split()).casefold()
+    return bool(a) and a == b
+
+
 @dataclass(frozen=True)
 class StepResult:
     """What the instructor's Step did: whether the quarter advanced, and the model's refusal if not."""
@@ -534,6 +540,9 @@ class ClassRun:
     def join(self, token: str, name: str, role: str = INSTRUCTOR) -> Member:
         """Join (or rejoin with another role) as the instructor (``role`` "") or the student of company ``role``.
 
+        A student who joins under the name of the one already steering the company (the same
+        student, say, after reloading the page) takes it over, pending choice included.
+
         Raises:
             ChoiceError: If the company is not in the class run's scenario, or another student already steers it.
         """
@@ -543,9 +552,13 @@ class ClassRun:
                 if self.session.model.company_named(role) is None:
                     raise ChoiceError("team.error.unknown_company", company=role)
                 taken = next((m for m in self.members.values() if m.role == role and m.token != token), None)
-                if taken is not None:
+                if taken is not None and not _same_name(taken.name, name):
                     raise ChoiceError("team.error.taken", company=role, name=taken.name)
             member = Member(token, name.strip() or self._default_name(role), role)
+            if role != INSTRUCTOR and taken is not None:
+                # the same student from a new tab (a reload: the old tab's kernel lingers): it takes its company back
+                del self.members[taken.token]
+                member.choice, member.message = taken.choice, taken.message
             self.members[token] = member
             self._touch()
             return member

@@ -230,9 +230,12 @@ def test_joining_checks_the_company_and_one_student_per_company(run):
     assert taken.value.key == "team.error.taken" and "Aiko" in taken.value.text("en")
     with pytest.raises(ChoiceError, match="unknown_company"):
         run.join("b", "Ben", "open-ai")
+    run.decide("a", Choice())
+    run.join("a2", " aiko ", "nvidia")  # Aiko again, from a reloaded tab: she takes Nvidia back, choice and all
+    assert run.member("a") is None and run.member("a2").choice == Choice() and run.member("a2").role == "nvidia"
     run.join("t1", "Teacher")
     run.join("t2", "")
-    assert [m.role for m in run.members.values()] == ["nvidia", "", ""]
+    assert [m.role for m in run.members.values()] == ["nvidia", "", ""]  # the order they (re)joined in
     assert run.member("t2").name == "instructor 2"
     assert {"openai", "nvidia", "banks", "private_credit"} <= set(run.candidates())
 
