@@ -152,7 +152,7 @@ TEXT: dict[str, dict[str, str]] = {
         "team.step_hint": "Step runs the quarter now; a company whose student has not decided is left to its rules (the story "
                           "says so).",
         "team.auto_step": "Step when all have decided",
-        "team.faces": "{company} in {label}: what it faces",
+        "team.faces": "What {company} faces in {label}, the quarter Step runs next",
         "team.position": "Cash {cash} · debt {debt} · due this quarter {due} · book equity {equity}",
         "team.market_value": "Market value {value}",
         "team.runway": "Cash runway: {q} quarters",
@@ -363,7 +363,7 @@ TEXT: dict[str, dict[str, str]] = {
         "team.step_hint": "「1期進む」で今すぐ四半期を実行します。学生が決めていない企業はルールどおりに決まります（出来事にそう"
                           "記されます）。",
         "team.auto_step": "全員が決めたら期を進める",
-        "team.faces": "{label}の{company}：直面していること",
+        "team.faces": "次に実行される{label}に{company}が直面していること",
         "team.position": "現金 {cash} ・ 負債 {debt} ・ 今期の支払い {due} ・ 純資産（簿価） {equity}",
         "team.market_value": "時価 {value}",
         "team.runway": "資金が続く期間：{q}四半期",

@@ -118,8 +118,10 @@ def StudentPanel(lang: str, member: Member, names: dict[str, str], on_leave: Cal
                due=money(lang, offer.due), equity=money(lang, offer.equity)), "team-position", "font-size: 0.9em")
         if offer.market_value > 0:
             _div(t(lang, "team.market_value", value=money(lang, offer.market_value)), "team-value", "font-size: 0.9em")
-        _div(t(lang, "team.runway_inf") if offer.runway_q == float("inf") else t(lang, "team.runway", q=f"{offer.runway_q:.1f}"),
-             "team-runway", "font-size: 0.9em")
+        if offer.lab:  # how long its cash lasts is what a lab's round and cost cut are about
+            runway = offer.runway_q
+            _div(t(lang, "team.runway_inf") if runway == float("inf") else t(lang, "team.runway", q=f"{runway:.1f}"),
+                 "team-runway", "font-size: 0.9em")
         status = run.status(member)
         if status == "decided":
             what = "; ".join(change_text(lang, c, names) for c in departures(offer, member.choice))
