@@ -278,7 +278,7 @@ def _study_html(folder: Path) -> str:
         raise ValueError(str(err)) from None
 
 
-def write_results(model, out: Path) -> dict:
+def write_results(model, out: Path, configured_quarters: int | None = None) -> dict:
     """Write every table, the summary, the resolved config and the figures into ``out``.
 
     The figures are the active :class:`~analysis.figure_workers.FigurePlan`'s set, drawn by its worker
@@ -297,9 +297,16 @@ def write_results(model, out: Path) -> dict:
     summary = summarize(tables, labs)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     pending = start_figures(out, out / "figures")  # the workers draw from the tables while the config is written
-    resolved = {"code_version": code_version(), **model.config.model_dump(mode="json", by_alias=True)}
+    resolved = model.config.model_dump(mode="json", by_alias=True)
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml writes the same text, several times faster
-    (out / "config.yaml").write_text(yaml.dump(resolved, Dumper=dumper, sort_keys=False), encoding="utf-8")
+    # the code version as a comment, so the file is a config that runs again as it is
+    header = f"# the config of this run, resolved; code version {code_version()}\n"
+    ran = model.config.run.quarters
+    if configured_quarters is not None and configured_quarters != ran:
+        # a shortened run keeps the config's horizon, against which its contracts and paths were checked
+        resolved["run"]["quarters"] = configured_quarters
+        header += f"# this run was cut to {ran} quarters: run it again with --quarters {ran}\n"
+    (out / "config.yaml").write_text(header + yaml.dump(resolved, Dumper=dumper, sort_keys=False), encoding="utf-8")
     figures = pending.wait()
     log.debug("%d figures in %s", len(figures), out / "figures")
     return summary
@@ -349,6 +356,7 @@ def run_command(config: str, seed: int | None, quarters: int | None, out: str | 
 
     try:
         cfg = load_config(config)
+        configured_quarters = cfg.run.quarters
         cfg = cfg.with_run(seed=seed, quarters=quarters)
         target = check_target(Path(out) if out else default_out(cfg.run.name), force)
     except (ConfigError, OutputFolderError) as err:
@@ -368,7 +376,7 @@ def run_command(config: str, seed: int | None, quarters: int | None, out: str | 
                  "code_version": code_version(), "figures": figures}
 
         def write(folder: Path) -> None:
-            summary.update(write_results(model, folder))
+            summary.update(write_results(model, folder, configured_quarters))
             if (folder / "summary.json").is_file():  # a report of complete results only (a test's stand-in writes less)
                 write_report(folder, about)
 

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from agents.base import Company, View
 from agents.lender import funding_rate
 from economy.views import borrowing_room, capacity_commitments, own_use
 
+K = TypeVar("K")
+
 
 @dataclass(frozen=True)
 class StartBuild:
-    """Start building ``gw`` of hardware and ``shell_gw`` of shells, due after the lead time."""
+    """Start building ``gw`` of hardware and ``shell_gw`` of shells, due after the lead time.
+
+    ``tied`` and ``tied_shells`` name the labs the build serves, each with the GW of
+    hardware or shells built for its contracts, as ``(lab id, GW)`` pairs in the order
+    of the ids; what they leave of ``gw`` and ``shell_gw`` serves no lab (own use,
+    spot, customers that are not labs).
+    """
 
     entity: str
     gw: float
     shell_gw: float
-    tied_to: int | None
+    tied: tuple[tuple[str, float], ...] = ()
+    tied_shells: tuple[tuple[str, float], ...] = ()
 
 
 def capacity_gap(needed_gw: float, installed_gw: float, pipeline_gw: float, retiring_gw: float) -> float:
@@ -25,6 +37,30 @@ def capacity_gap(needed_gw: float, installed_gw: float, pipeline_gw: float, reti
     Oracle building data centres for OpenAI on debt is this rule meeting its backlog.
     """
     return max(0.0, needed_gw - (installed_gw - retiring_gw + pipeline_gw))
+
+
+def split_by_purpose(gap_gw: float, needed_gw: Mapping[K, float], serving_gw: Mapping[K, float],
+                     building_gw: Mapping[K, float]) -> dict[K, float]:
+    """GW of a new build tied to each lab: what the lab's contracts need that nothing serves or builds for it yet.
+
+    A lab's part is the GW its contracts with the builder take at the end of the lead
+    time, less what the builder's capacity serves it now and what is already being
+    built for it; what is left of the gap (own use, spot, other customers) is untied.
+    When the labs' parts add up to more than the gap (the builder has idle capacity,
+    or builds less than it needs), each is cut in the same proportion.
+
+    Example:
+        >>> split_by_purpose(3.0, {"a": 2.0, "b": 1.0}, {"a": 0.5}, {"b": 0.5})
+        {'a': 1.5, 'b': 0.5}
+        >>> split_by_purpose(1.0, {"a": 2.0, "b": 1.0}, {}, {})
+        {'a': 0.6666666666666666, 'b': 0.3333333333333333}
+    """
+    parts = {lab: max(0.0, gw - serving_gw.get(lab, 0.0) - building_gw.get(lab, 0.0)) for lab, gw in needed_gw.items()}
+    parts = {lab: gw for lab, gw in parts.items() if gw > 1e-12}
+    total = math.fsum(parts.values())
+    if total <= gap_gw:
+        return parts
+    return {lab: gap_gw * gw / total for lab, gw in parts.items()}
 
 
 def spot_appetite(rent_per_gw_quarter: float, utilisation: float, hosting_per_gw_quarter: float, capex_per_gw: float,
@@ -79,7 +115,17 @@ class Builder(Company):
         scale = min(1.0, budget / cost)
         if scale * cost <= 1e-6:
             return []
-        return [StartBuild(self.entity, hw_gap * scale, shell_gap * scale, need.tied_to)]
+        # split by purpose: the GW each lab's contracts need is built for that lab, the rest for own use and spot
+        now = capacity_commitments(m, self.holder, view.quarter, served=True)
+        building_hw, building_shells = fleet.pipeline_tied(after=view.quarter)
+        tied = split_by_purpose(hw_gap, need.hardware_by_lab(), now.hardware_by_lab(), building_hw)
+        tied_shells = split_by_purpose(shell_gap, need.shells_by_lab(), now.shells_by_lab(), building_shells)
+        return [StartBuild(self.entity, hw_gap * scale, shell_gap * scale, self._named(tied, scale),
+                           self._named(tied_shells, scale))]
+
+    def _named(self, gw_by_lab: Mapping[int, float], scale: float) -> tuple[tuple[str, float], ...]:
+        names = self.economy.ledger.names
+        return tuple(sorted((names[lab], gw * scale) for lab, gw in gw_by_lab.items()))
 
 
 class Hyperscaler(Builder):

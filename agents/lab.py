@@ -26,16 +26,47 @@ class CutCosts:
     factor: float
 
 
-def health_score(view: View, params: LabParams, expected_growth_yoy: float) -> float:
-    """A lab's health in [0, 1]: half cash runway against target, half growth against plan.
+SHARE_TREND_SENSITIVITY = 10.0
+"""How the share term of :func:`health_score` moves with the lab's market-share trend (per unit of yearly pace).
 
-    Investors with discretion over tranches compare this with their threshold, so
-    a lab burning through its cash or growing slower than planned gets less money.
+ASSUMPTION: a lab losing a twentieth of its share a year scores 0 on the term and
+one gaining a twentieth scores 1. ChatGPT's share of generative-AI web traffic fell
+from 87.2% to 68.0% in 2025, a fifth in a year (FACTS 1.1 "Traffic share"): well past
+the point where the term is 0, as Nvidia's CEO pointed to threats from competitors
+(seed 001) when the $100B deal was put on hold (FACTS D4).
+"""
+
+
+def health_score(view: View, params: LabParams, expected_growth_yoy: float,
+                 share_sensitivity: float = SHARE_TREND_SENSITIVITY) -> float:
+    """A lab's health in [0, 1]: a quarter cash runway, a quarter growth against plan, half its market-share trend.
+
+    Investors with discretion over tranches compare this with their threshold
+    (MODEL.md section 6: revenue growth against plan, market-share trend, cash
+    runway), so a lab burning through its cash, growing slower than planned or losing
+    share to its rivals gets less money. Runway scores its ratio to the target
+    (capped at 1); growth scores 0.5 plus its gap to the expected growth; the share
+    trend scores 0.5 plus ``share_sensitivity`` times the yearly pace at which the
+    lab's share of end-user spending has moved (``view.market_share_trend_annual``);
+    each is clipped to [0, 1]. ASSUMPTION: the share trend weighs as much as runway
+    and growth together, since a tranche is a bet that the lab keeps its users: a lab
+    with cash and growth on plan that is losing share fast (term 0) scores 0.375, below
+    Nvidia's threshold of 0.5 (seed 001: Nvidia froze its deal as Gemini and Claude
+    took share from a ChatGPT still growing).
+
+    Example:
+        >>> from agents.base import Status, View
+        >>> v = View(quarter=8, cash=100.0, debt=0.0, total_assets=100.0, revenue_q=10.0, ai_revenue_q=10.0,
+        ...          ai_revenue_growth_yoy=0.5, burn_q=0.0, runway_q=float("inf"), capacity_gw=0.0, compute_gw=2.0,
+        ...          market_value=500.0, status=Status.HEALTHY, market_share=0.45, market_share_trend_annual=-0.025)
+        >>> health_score(v, LabParams(market_share=0.5, opex_quarterly=1.0, revenue_per_gw_quarter_max=6.0), 0.5)
+        0.5
     """
     runway = 1.0 if view.runway_q == float("inf") else min(1.0, max(0.0, view.runway_q / params.target_runway_quarters))
     growth_gap = view.ai_revenue_growth_yoy - expected_growth_yoy
     growth = min(1.0, max(0.0, 0.5 + growth_gap))
-    return 0.5 * runway + 0.5 * growth
+    share = min(1.0, max(0.0, 0.5 + share_sensitivity * view.market_share_trend_annual))
+    return 0.25 * runway + 0.25 * growth + 0.5 * share
 
 
 @dataclass(frozen=True)

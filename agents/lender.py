@@ -42,8 +42,23 @@ def lending_decision(
     limit = params.max_borrower_debt_to_assets
     if c.leverage_cap is not None:
         limit = min(limit, c.leverage_cap)
-    capacity = lender_cash * params.max_exposure_share * max(0.0, 1.0 - params.tightening_capacity * c.stress)
+    capacity = (lender_cash * params.max_exposure_share * max(0.0, 1.0 - params.tightening_capacity * c.stress)
+                * capital_factor(c.capital_ratio, params.min_capital_ratio, params.target_capital_ratio))
     return leverage_after <= limit and amount <= capacity, max(0.0, spread)
+
+
+def capital_factor(ratio: float, floor: float, target: float) -> float:
+    """The share of its usual capacity a lender puts out at a capital ratio: 0 at the floor or below, 1 from the target.
+
+    Example:
+        >>> capital_factor(0.08, 0.05, 0.10)
+        0.6
+    """
+    if ratio >= target:
+        return 1.0
+    if ratio <= floor:
+        return 0.0
+    return round((ratio - floor) / (target - floor), 12)
 
 
 def decide_roll(params: LenderParams, loan_id: str, principal: float, leverage: float, lender_cash: float,

@@ -24,6 +24,7 @@ from agents.decisions import (
     RollLoan,
     SellHoldings,
 )
+from agents.distress import distressed_issue
 from agents.government import rescue_decision
 from agents.investor import margin_call, margin_draw, sale_needed
 from agents.lab import (
@@ -47,7 +48,6 @@ from economy.operations import cut_costs
 from economy.state import Economy, Firm, Status
 from economy.views import (
     borrowing_room,
-    capacity_commitments,
     credit_conditions,
     distressed,
     dues_now,
@@ -56,8 +56,8 @@ from economy.views import (
     view_of,
 )
 
-RULES = DefaultRules(rescue=rescue_decision, margin_call=margin_call)
-"""The agents' rules the default phase applies (the government's rescue, a margin lender's call)."""
+RULES = DefaultRules(rescue=rescue_decision, margin_call=margin_call, issue=distressed_issue)
+"""The agents' rules the default phase applies (the government's rescue, a margin lender's call, a round in distress)."""
 
 OWN_DECISIONS = (TakeDeliveries, RaiseFunding, CutCosts, SignCompute, Renegotiate, Cancel, ListShares, StartBuild)
 
@@ -227,12 +227,17 @@ def roll_round(e: Economy, views: dict[int, View], dues: dict[int, float], agent
         if loan.end != q or not loan.live(q) or loan.principal <= 0:
             continue
         borrower, lender = e.by_holder.get(loan.to_party), e.by_holder.get(loan.from_party)
-        if borrower is None or lender is None or not borrower.alive or not lender.alive or lender.spec.lender is None:
+        if borrower is None or not borrower.alive:
             continue
         v = views[borrower.holder]
         floor = borrower.spec.builder.min_cash if borrower.spec.builder else 0.0
         if v.cash - floor >= dues.get(borrower.holder, 0.0):
             continue  # repaid from cash at maturity
+        if loan.sold_by is not None and lender is None:
+            lending.unrolled_after_failure(e, loan)  # bought from a failed lender by outside investors, who want it back
+            continue
+        if lender is None or not lender.alive or lender.spec.lender is None:
+            continue
         # every lender decides from the same frozen views before any roll is carried out
         order[loan.id] = len(order)
         by_lender.setdefault(lender.holder, []).append(
@@ -260,9 +265,9 @@ def raise_cash(e: Economy, views: dict[int, View], dues: dict[int, float]) -> No
 
 
 def sell_holdings(e: Economy, d: SellHoldings) -> None:
-    """Carry out a sale of holdings to outside investors, and tell it."""
+    """Carry out a sale of holdings to outside investors, at the discount of a sale in distress, and tell it."""
     co = e.firm(d.entity)
-    sold = DefaultResolver(e, RULES).sell_assets(co, d.amount)
+    sold = DefaultResolver(e, RULES).sell_assets(co, d.amount, e.config.world.distress.holding_sale_discount)
     e.event("asset_sale", co, None, sold, f"{co.spec.name} sells ${sold:.1f}B of holdings to meet ${d.amount:.1f}B due")
 
 
@@ -298,7 +303,7 @@ def construct_and_finance(e: Economy, decisions: list, agents: Sequence[Company]
             cut_costs(e, e.firm(d.entity), d.factor)
     for d in decisions:
         if isinstance(d, StartBuild):
-            start_build(e, e.firm(d.entity), d.gw, d.shell_gw, d.tied_to)
+            start_build(e, e.firm(d.entity), d.gw, d.shell_gw, tied=d.tied, tied_shells=d.tied_shells)
     # every builder asks from the books as they stand now, before anyone spends; the desk clears all at once
     builders = [co for co in e.firms if co.alive and co.fleet.builds]
     by_lender: dict[int, list[ApproveLoan | RefuseLoan]] = {}
@@ -338,5 +343,5 @@ def loan_decision(e: Economy, co: Firm) -> ApproveLoan | RefuseLoan | None:
     ok, spread = lending_decision(lender.spec.lender, dta_after, need, lender.cash(), credit_conditions(e, lender, co))
     if not ok:
         return RefuseLoan(co.entity, need, dta_after)
-    tied_to = capacity_commitments(e, co.holder, e.quarter + e.config.world.build_lead_quarters).tied_to
-    return ApproveLoan(co.entity, LoanRequest(co.holder, lender.holder, need, spread, tied_to))
+    # the draw is tied to the labs its builds serve, in proportion, when it is made (construction.split_by_lab)
+    return ApproveLoan(co.entity, LoanRequest(co.holder, lender.holder, need, spread))

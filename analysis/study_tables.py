@@ -88,7 +88,8 @@ METRICS: dict[str, MetricInfo] = {
     "ai_capex": MetricInfo("AI capex", "$B a quarter", lower=0.0, opening=False),
     "ai_capex_share_gdp": MetricInfo("AI capex to GDP", **_SHARE_OF_GDP, opening=False),
     "avg_credit_spread_bp": MetricInfo("Average credit spread", "bp", lower=0.0),
-    "total_cash": MetricInfo("Total cash", "$B", lower=0.0),
+    "firms_cash": MetricInfo("Cash of the modelled firms", "$B", lower=0.0),
+    "external_cash": MetricInfo("Cash of the outside world", "$B", lower=0.0),
 }
 #: How a lab's id is written in a label, where a plain capital would be wrong.
 _LAB_NAMES = {"openai": "OpenAI", "xai": "xAI", "deepmind": "DeepMind"}

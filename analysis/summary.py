@@ -1,9 +1,13 @@
 """Summary figures of one run, computed from its tables (MODEL.md section 9).
 
-The systemic-event rule: a run has a systemic event when two or more firms default,
-or when losses written off by others (``total_losses``: loans, dues, stakes, credits)
-exceed $100B. Contracted orders lost to a buyer's default are reported apart, as
-``lost_backlog``. Cash burn is the negative of free
+The systemic-event rule (MODEL.md 6a): a run has a systemic event when there is
+contagion, not coincidence: a default that another firm's default brought about
+(through any channel), or losses to the lenders above a tenth of their opening
+capital, or a rescue (the government rescues only firms whose failure would cost
+others more than its threshold). ``systemic_event_causes`` says which. The older
+count (two or more defaults, or more than $100B written off by others) is kept as
+``systemic_event_by_count``. Contracted orders lost to a buyer's default are reported
+apart, as ``lost_backlog``. Cash burn is the negative of free
 cash flow (change in cash less equity raised less net new debt).
 
 ``losses_by_channel`` sums what holders lost through each channel: unpaid dues and
@@ -25,6 +29,8 @@ from economy.channels import Channel
 
 SYSTEMIC_DEFAULTS = 2
 SYSTEMIC_LOSSES = 100.0
+SYSTEMIC_LENDER_LOSS_SHARE = 0.10
+"""Losses to lenders, as a share of their opening capital, that make a systemic event by themselves."""
 
 
 def _year(quarter: str) -> int:
@@ -74,13 +80,16 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
     trough_after = ai_value.values[peak_idx:].min()
     peak = ai_value.values[peak_idx]
     share = system.ai_capex_share_gdp.iloc[1:] if len(system) > 1 else system.ai_capex_share_gdp
+    causes = systemic_causes(balance_sheets, cascade, written_off, rescued, opening)
     out = {
         "quarters": int(len(system) - 1),
         "defaults": len(defaulted),
         "defaulted": defaulted,
         "rescued": rescued,
         "first_default_quarter": first_default,
-        "systemic_event": bool(len(defaulted) >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
+        "systemic_event": bool(causes),
+        "systemic_event_causes": causes,
+        "systemic_event_by_count": bool(len(defaulted) >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
         "total_losses": round(total_losses, 3),
         "lost_backlog": round(lost_backlog, 3),
         "losses_by_holder": _sum_by(losses, "holder"),
@@ -97,6 +106,36 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "labs": {lab: lab_figures(balance_sheets, lab, opening) for lab in labs},
     }
     return _clean(out)
+
+
+def systemic_causes(balance_sheets: pd.DataFrame, cascade: pd.DataFrame, written_off: pd.DataFrame, rescued: list[str],
+                    opening: str) -> list[str]:
+    """Why a run counts as a systemic event, in words (empty if it does not).
+
+    Args:
+        balance_sheets: The run's balance sheets (for the lenders' opening capital).
+        cascade: The cascade table: each default with the channels and sources that carried it.
+        written_off: Losses written off (without lost backlog).
+        rescued: Firms rescued at the end of the run.
+        opening: The opening quarter's label.
+    """
+    causes = []
+    if len(cascade):
+        first = cascade.groupby("entity").quarter.min().astype(str).to_dict()
+        for row in cascade.itertuples():
+            source = str(row.caused_by)
+            if source in first and source != row.entity and first[source] <= str(row.quarter):
+                cause = f"contagion: {row.entity} defaults in {row.quarter} after {source}'s default ({row.channel})"
+                if cause not in causes:
+                    causes.append(cause)
+    start = balance_sheets[(balance_sheets.quarter.astype(str) == opening) & (balance_sheets.role == "lender")]
+    capital = float(start.equity.clip(lower=0).sum())
+    lenders = set(start.entity)
+    lost = float(written_off.loc[written_off.holder.isin(lenders), "amount"].sum()) if len(written_off) else 0.0
+    if capital > 0 and lost > SYSTEMIC_LENDER_LOSS_SHARE * capital:
+        causes.append(f"lenders lose ${lost:,.1f}B, {lost / capital:.0%} of their opening capital")
+    causes += [f"rescue of {entity}" for entity in rescued]
+    return causes
 
 
 def _sum_by(losses: pd.DataFrame, column: str) -> dict[str, float]:
@@ -121,6 +160,7 @@ def run_metrics(summary: dict, lab: str = "openai") -> dict[str, float | int | b
         "defaults": summary["defaults"],
         "first_default_quarter": summary["first_default_quarter"],
         "systemic_event": summary["systemic_event"],
+        "systemic_event_by_count": summary["systemic_event_by_count"],
         "total_losses": summary["total_losses"],
         "lost_backlog": summary["lost_backlog"],
         "fiscal_cost": summary["fiscal_cost"],

@@ -64,3 +64,10 @@ def extinguish_in_default(ledger: Ledger, loan: Loan, quarter: int, made_good_by
     loan.principal = 0.0
     loan.close(State.DEFAULTED, quarter)
     return left
+
+
+def forgive(ledger: Ledger, loan: Loan, amount: float, why: str) -> None:
+    """The lender writes ``amount`` of principal off (a haircut): the borrower owes that much less, the lender loses it."""
+    ledger.move(loan.to_party, Account.DEBT, Account.OTHER_INCOME, amount, f"{loan.id}: {why}")
+    ledger.move(loan.from_party, Account.LOSSES, Account.LOANS_HELD, amount, f"{loan.id}: {why}")
+    loan.principal -= amount

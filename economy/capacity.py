@@ -7,6 +7,7 @@ its life it leaves the fleet. Builds started now complete after the lead time.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -32,6 +33,12 @@ class Build:
     ``shell_gw`` of buildings and power and ``gw`` of hardware; either may be zero (a
     developer leasing out powered shells builds no hardware; a cloud filling a leased
     shell builds no building).
+
+    A build is split by purpose: ``tied_gw`` and ``tied_shell_gw`` give the GW of
+    hardware and of shells built for each lab's contracts (keyed by the lab's holder);
+    the rest serves the builder's own use, spot sales and customers that are not labs.
+    Hardware for a lab's part is bought under that lab's supply agreements, and loans
+    drawn to pay for the build are tied to the labs in proportion.
     """
 
     started: int
@@ -40,9 +47,30 @@ class Build:
     shell_cost: float
     shell_paid: float
     hardware_cost: float
-    tied_to: int | None = None
     shell_gw: float = 0.0
     hardware_paid: float = 0.0
+    tied_gw: dict[int, float] = field(default_factory=dict)
+    tied_shell_gw: dict[int, float] = field(default_factory=dict)
+
+    def hardware_shares(self) -> dict[int | None, float]:
+        """The part of the hardware built for each lab (None: untied), summing to 1."""
+        return _shares(self.tied_gw, self.gw)
+
+    def shell_shares(self) -> dict[int | None, float]:
+        """The part of the shells built for each lab (None: untied), summing to 1."""
+        return _shares(self.tied_shell_gw, self.shell_gw)
+
+
+def _shares(tied: dict[int, float], total: float) -> dict[int | None, float]:
+    if total <= 0:
+        return {None: 1.0}
+    shares: dict[int | None, float] = {lab: min(1.0, gw / total) for lab, gw in tied.items() if gw > 0}
+    used = math.fsum(shares.values())
+    if used > 1.0:  # never more than the whole build: scale the ties down
+        shares = {lab: s / used for lab, s in shares.items()}
+        used = 1.0
+    shares[None] = max(0.0, 1.0 - used)
+    return shares
 
 
 @dataclass
@@ -91,6 +119,19 @@ class Fleet:
     def pipeline_shell_gw(self) -> float:
         """GW of shells under construction."""
         return sum(b.shell_gw for b in self.builds)
+
+    def pipeline_tied(self, after: int) -> tuple[dict[int, float], dict[int, float]]:
+        """GW of hardware and of shells under construction for each lab, in builds finishing after quarter ``after``."""
+        hardware: dict[int, float] = {}
+        shells: dict[int, float] = {}
+        for b in self.builds:
+            if b.complete <= after:
+                continue
+            for lab, gw in b.tied_gw.items():
+                hardware[lab] = hardware.get(lab, 0.0) + gw
+            for lab, gw in b.tied_shell_gw.items():
+                shells[lab] = shells.get(lab, 0.0) + gw
+        return hardware, shells
 
     def retiring_gw(self, q_from: int, q_to: int) -> float:
         """GW of hardware reaching end of life in quarters ``q_from..q_to``."""

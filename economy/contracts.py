@@ -308,6 +308,8 @@ class Loan(Contract):
     collateral_issuer: int | None = None
     max_ltv: float | None = None
     min_dscr: float | None = None
+    sold_by: int | None = None
+    """The lender that sold this loan when it failed (its buyer, outside investors, does not roll it)."""
 
     def rate_annual(self, policy_rate_annual: float) -> float:
         """The annual rate this quarter."""
@@ -427,6 +429,17 @@ class ContractBook:
         contract.from_party = holder
         new = self._by_party.setdefault((type(contract), "from", holder), [])
         new.insert(bisect.bisect([self._position[c.id] for c in new], self._position[contract.id]), contract)
+
+    def change_to_party(self, contract: Contract, holder: int) -> None:
+        """Hand a contract's ``to_party`` side to another holder (the buyer of a failed seller's data centres)."""
+        old = self._by_party[(type(contract), "to", contract.to_party)]
+        old.remove(contract)
+        if isinstance(contract, ComputeContract):
+            self._compute_by_seller[contract.to_party].remove(contract)
+        contract.to_party = holder
+        for index in (self._by_party.setdefault((type(contract), "to", holder), []),
+                      *([self._compute_by_seller.setdefault(holder, [])] if isinstance(contract, ComputeContract) else [])):
+            index.insert(bisect.bisect([self._position[c.id] for c in index], self._position[contract.id]), contract)
 
     def sold_by(self, seller: int) -> list[ComputeContract]:
         """Compute contracts where ``seller`` is the seller (a live list: do not modify it)."""

@@ -40,6 +40,8 @@ class CreditConditions:
     """The borrower's operating earnings over its interest, last quarter."""
     secured: bool = False
     """Whether the loan is secured on hardware or buildings."""
+    capital_ratio: float = 1.0
+    """The lender's equity over its assets now."""
 
 
 @dataclass(frozen=True)

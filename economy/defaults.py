@@ -12,11 +12,13 @@ brought it about (see :mod:`economy.channels`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from economy.actions import extinguish_in_default, pay_for_borrower, repay
+from economy.actions import extinguish_in_default, forgive, pay_for_borrower, repay
 from economy.channels import Channel
+from economy.config import Distress
 from economy.contracts import (
     LIVE,
     ComputeContract,
@@ -28,14 +30,17 @@ from economy.contracts import (
     State,
     Warrant,
 )
-from economy.equity import issue_shares_to
-from economy.ledger import Account
+from economy.equity import issue_shares_to, sell_shares_outside
+from economy.ledger import ASSETS, LIABILITIES, Account
 from economy.lending import fund_government
 from economy.procurement import deliver_systems
-from economy.state import Economy, Firm, Status
+from economy.state import EXTERNAL, Economy, Firm, Status
+from economy.units import money_tol, quarterly_rate
 
 MAX_ROUNDS = 50
 LIQUID = (Account.STAKES, Account.OTHER_ASSETS)
+OUTSIDE_CLAIMS = (Account.PAYABLES, Account.FUNDING)
+"""Liabilities to holders outside the model (suppliers, a lender's depositors and bondholders)."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,13 @@ class DefaultRules:
     Attributes:
         rescue: ``rescue(policy, systemic_importance, threshold)``: whether the government rescues.
         margin_call: ``margin_call(loan_balance, pledged_value, max_loan_to_value)``: repayment demanded.
+        issue: ``issue(need, market_value, sentiment, params)``: ``(amount, discount)`` of new shares a firm short
+            of cash can sell, or None.
     """
 
     rescue: Callable[[str, float, float], bool]
     margin_call: Callable[[float, float, float], float]
+    issue: Callable[[float, float, float, Distress], tuple[float, float] | None]
 
 
 class DefaultResolver:
@@ -62,7 +70,12 @@ class DefaultResolver:
         self.q = model.quarter
         self.label = model.label
         self.on = model.config.channels
+        self.distress = model.config.world.distress
         self.discount: dict[str, float] = {}
+        self.cures: dict[int, list[tuple[Loan, float]]] = {}
+        self.covenant: dict[str, str] = {}
+        """The covenant each loan with a cure due has breached."""
+        """Covenant cures each borrower owes this round: what it must pay down, loan by loan."""
 
     def run(self, shortfall: dict[int, float]) -> None:
         """Resolve this quarter's defaults in rounds until none is new."""
@@ -75,12 +88,77 @@ class DefaultResolver:
             # the government can always borrow: it never defaults
             triggers = {h: a for h, a in triggers.items() if m.by_holder[h].alive and m.by_holder[h].role != "government"}
             if not triggers:
+                self._pass_on_late_receipts()
                 return
-            for h in sorted(triggers):
-                if m.by_holder[h].alive and not self._pay_arrears(m.by_holder[h]):
-                    self.fail(m.by_holder[h], triggers[h], rnd)
+            # every firm in trouble raises what it can before anyone pays: sales and new shares bring money from
+            # outside only, so no firm's ladder depends on another's; arrears are then paid until no one more can
+            troubled = sorted((m.by_holder[h] for h in triggers), key=lambda co: co.entity)
+            for co in troubled:
+                self._raise_cash(co)
+            cured = self._cure_all(troubled)
+            for co in troubled:
+                if co.alive and co.holder not in cured:
+                    self.fail(co, triggers[co.holder], rnd)
             triggers = {}
         raise RuntimeError(f"{self.label}: the default cascade did not settle in {MAX_ROUNDS} rounds")
+
+    def _due_now(self, co: Firm) -> tuple[float, list[tuple[Loan, float]]]:
+        """What a firm in trouble must find this round: its unpaid dues (if settlement left it short) and covenant cures."""
+        arrears = sum(ob.amount - ob.paid for ob in self._unpaid(co)) if co.holder in self.m.shortfall else 0.0
+        return arrears, self.cures.get(co.holder, [])
+
+    def _raise_cash(self, co: Firm) -> None:
+        """The distress ladder before default (MODEL.md 6a): holdings sold at a discount, then new shares at a clearing price.
+
+        A firm whose trouble is not cash (its losses wiped out its equity, a margin call it
+        could not meet) raises nothing here.
+        """
+        arrears, cures = self._due_now(co)
+        short = arrears + sum(cure for _loan, cure in cures) - co.cash()
+        if (not arrears and not cures) or short <= 0:
+            return
+        short -= self.sell_assets(co, short, self.distress.holding_sale_discount)
+        if short > money_tol(arrears):
+            self._issue_in_distress(co, short)
+
+    def _cure_all(self, troubled: list[Firm]) -> set[int]:
+        """Pay arrears and cures of every firm that now can; repeat while late payments let one more pay. Return who is cured.
+
+        Paying only adds to others' cash, so the firms cured do not depend on who pays first.
+        """
+        cured: set[int] = set()
+        progress = True
+        while progress:
+            progress = False
+            for co in troubled:
+                if co.holder in cured or not co.alive:
+                    continue
+                arrears, cures = self._due_now(co)
+                if not arrears and not cures:
+                    continue
+                if co.cash() < arrears + sum(cure for _loan, cure in cures) - money_tol(arrears):
+                    continue
+                if arrears:
+                    self._pay_arrears(co)
+                for loan, cure in cures:
+                    self._cure(co, loan, cure)
+                self.cures.pop(co.holder, None)
+                cured.add(co.holder)
+                progress = True
+        return cured
+
+    def _issue_in_distress(self, co: Firm, short: float) -> None:
+        """Sell new shares to outside investors at the clearing discount: every holder is diluted."""
+        sold = self.rules.issue(short, co.market_value, self.m.market.sentiment, self.distress)
+        if sold is None:
+            return
+        amount, discount = sold
+        before = co.market_value
+        co.market_value = before * (1 - discount)  # the new shares are priced below the value: the dilution is deeper
+        sell_shares_outside(self.m, co, amount, "shares sold in distress")
+        self.m.event("distressed_issue", co, None, amount,
+                     f"{co.spec.name} sells ${amount:.1f}B of new shares at {discount:.0%} below its ${before:.0f}B value "
+                     f"to pay what is due")
 
     def _pay_arrears(self, co: Firm) -> bool:
         """Pay this quarter's unpaid dues late if money has come in since (a rescue of a debtor); True if cured.
@@ -90,7 +168,7 @@ class DefaultResolver:
         m = self.m
         unpaid = self._unpaid(co)
         gap = sum(ob.amount - ob.paid for ob in unpaid)
-        if not unpaid or co.cash() < gap or co.holder not in m.shortfall:
+        if not unpaid or co.cash() < gap - money_tol(gap) or co.holder not in m.shortfall:
             return False
         self._pay_late(unpaid, "arrears paid")
         m.event("arrears_paid", co, None, gap, f"{co.spec.name} pays ${gap:.1f}B of arrears late in the quarter")
@@ -119,30 +197,80 @@ class DefaultResolver:
 
     # ---------------------------------------------------------------- triggers
     def _covenant_triggers(self) -> dict[int, float]:
-        """Loan-to-value covenants tested at today's resale prices; cured from cash if possible."""
+        """Loan covenants tested: loan-to-value at today's resale prices, debt-service cover once a loan amortises.
+
+        A breach asks the borrower to pay enough principal down to meet the covenant again
+        (the cure); paid from cash at once if it can, else through the distress ladder.
+        """
         m = self.m
         out: dict[int, float] = {}
+        self.cures = {}
         for loan in m.book.of_kind(Loan):
-            if loan.max_ltv is None or not loan.live(self.q) or loan.principal <= 0:
+            if (loan.max_ltv is None and loan.min_dscr is None) or not loan.live(self.q) or loan.principal <= 0:
                 continue
             borrower = m.by_holder.get(loan.to_party)
             if borrower is None or not borrower.alive:
                 continue
-            value = self.collateral_value(borrower, loan)
-            if value <= 0 or loan.principal <= loan.max_ltv * value:
+            cure, covenant = max((self._ltv_cure(borrower, loan), "loan-to-value"),
+                                 (self._dscr_cure(borrower, loan), "debt-service cover"))
+            if cure <= money_tol(loan.principal):  # float dust from the order sums were taken in is no breach
                 continue
-            cure = loan.principal - loan.max_ltv * value
-            if m.market.resale_factor < 1.0:
-                full = self.collateral_value(borrower, loan, resale=1.0)
-                source = m.fire_sellers[0] if m.fire_sellers else ""
-                m.note_channel(borrower.holder, Channel.COLLATERAL, min(cure, max(0.0, full - value) * loan.max_ltv), source)
-            if borrower.cash() >= cure:
-                repay(self.led, loan, cure, "covenant cure")
-                m.event("covenant_cure", borrower, m.by_holder.get(loan.from_party), cure,
-                        f"{borrower.spec.name} pays down ${cure:.1f}B of {loan.id} to restore its loan-to-value covenant")
-                continue
-            out[borrower.holder] = out.get(borrower.holder, 0.0) + cure
+            self.covenant[loan.id] = covenant
+            self.cures.setdefault(borrower.holder, []).append((loan, cure))
+        # a borrower whose cash covers all its cures pays them now; one that cannot pays none yet and
+        # climbs the ladder for the total (paying some loans first would make the outcome follow book order)
+        for holder, cures in list(self.cures.items()):
+            total = math.fsum(cure for _loan, cure in cures)
+            borrower = m.by_holder[holder]
+            if borrower.cash() >= total:
+                for loan, cure in cures:
+                    self._cure(borrower, loan, cure)
+                del self.cures[holder]
+            else:
+                out[holder] = total
         return out
+
+    def _ltv_cure(self, borrower: Firm, loan: Loan) -> float:
+        """Principal to repay so the loan is within its loan-to-value limit again (0 if it is)."""
+        m = self.m
+        if loan.max_ltv is None:
+            return 0.0
+        value = self.collateral_value(borrower, loan)
+        if value <= 0 or loan.principal <= loan.max_ltv * value:
+            return 0.0
+        cure = loan.principal - loan.max_ltv * value
+        if m.market.resale_factor < 1.0:
+            full = self.collateral_value(borrower, loan, resale=1.0)
+            source = m.fire_sellers[0] if m.fire_sellers else ""
+            m.note_channel(borrower.holder, Channel.COLLATERAL, min(cure, max(0.0, full - value) * loan.max_ltv), source)
+        return cure
+
+    def _dscr_cure(self, borrower: Firm, loan: Loan) -> float:
+        """Principal to repay so last quarter's operating cash covers the loan's next debt service ``min_dscr`` times.
+
+        Tested only once the loan amortises (after its interest-only period): a loan's
+        debt service shrinks about in proportion to its principal, so the cure is the
+        share of principal by which the cover falls short.
+        """
+        m = self.m
+        if loan.min_dscr is None or loan.amortisation != "linear" or self.q <= (loan.interest_only_until or loan.start):
+            return 0.0
+        if not m.statements:
+            return 0.0
+        st = m.statements[borrower.holder]
+        cash_from_operations = st[Account.REVENUE] + st[Account.OTHER_INCOME] - st[Account.COMPUTE_COST] - st[Account.OPEX]
+        service = (loan.principal * quarterly_rate(loan.rate_annual(m.market.policy_rate_annual))
+                   + loan.principal_due(self.q + 1))
+        if service <= 0 or cash_from_operations >= loan.min_dscr * service:
+            return 0.0
+        covered = max(0.0, cash_from_operations) / (loan.min_dscr * service)
+        return loan.principal * (1.0 - covered)
+
+    def _cure(self, borrower: Firm, loan: Loan, cure: float) -> None:
+        repay(self.led, loan, cure, "covenant cure")
+        self.m.event("covenant_cure", borrower, self.m.by_holder.get(loan.from_party), cure,
+                     f"{borrower.spec.name} pays down ${cure:.1f}B of {loan.id} to restore its "
+                     f"{self.covenant.get(loan.id, 'loan-to-value')} covenant")
 
     def _insolvency_triggers(self) -> dict[int, float]:
         """Lenders and investors fail when losses wipe out their equity; margin calls force sales."""
@@ -210,19 +338,37 @@ class DefaultResolver:
         after = f" after {m.name_of(source)}" if source else ""
         m.event("default", co, m.company_named(source), amount,
                 f"{co.spec.name} defaults: ${amount:.1f}B it cannot pay ({channel.value}{after})", channel.value)
-        self._bankruptcy_costs(co)
+        # court-style (MODEL.md 6a): equity wiped, the estate sold, creditors paid by seniority, contracts passed on
         self._write_down_stakes(co)
         self._seize_collateral(co)
-        self.sell_assets(co, float("inf"))
+        self._sell_property(co)
+        self.sell_assets(co, float("inf"), self.distress.holding_sale_discount)
+        self._sell_loan_book(co)
+        self._sell_the_rest(co)
+        self._bankruptcy_costs(co)
         self._pay_creditors(co)
         self._write_off(co)
         self._terminate_contracts(co)
+        self._wind_up(co)
 
     def _rescue(self, gov: Firm, co: Firm, amount: float, importance: float) -> None:
         """The government injects equity to cover the gap, financed by issuing bonds to the external sector."""
         m = self.m
+        terms = gov.spec.government
         unpaid = self._unpaid(co)
         need = max(amount, sum(ob.amount - ob.paid for ob in unpaid))
+        if terms.creditor_haircut > 0:  # a bail-in: unsecured lenders take a cut before public money goes in
+            for loan in m.book.of_kind_to(Loan, co.holder):
+                if loan.live(self.q) and loan.principal > 0 and loan.seniority != "senior_secured":
+                    cut = loan.principal * terms.creditor_haircut
+                    forgive(self.led, loan, cut, "haircut in a rescue")
+                    m.losses.append({"quarter": self.label, "holder": self.led.names[loan.from_party],
+                                     "source": co.entity, "kind": "haircut", "channel": Channel.PAYMENT.value,
+                                     "amount": cut})
+                    m.note_channel(loan.from_party, Channel.PAYMENT, cut, co.entity)
+        if terms.old_equity == "wiped":  # the old shareholders lose everything; the government owns the firm
+            self._write_down_stakes(co)
+            co.market_value = 0.0
         if gov.cash() < need:
             fund_government(m, gov, need - gov.cash())
         self.led.transfer(gov.holder, co.holder, need, Account.STAKES, Account.PAID_IN_CAPITAL, f"rescue of {co.entity}")
@@ -231,8 +377,12 @@ class DefaultResolver:
         m.fiscal_cost += need
         self._pay_late(unpaid, "rescue: arrears paid")
         co.status = Status.RESCUED
+        terms_text = "old shareholders wiped out" if terms.old_equity == "wiped" else "old shareholders diluted"
+        if terms.creditor_haircut > 0:
+            terms_text += f", unsecured lenders cut by {terms.creditor_haircut:.0%}"
         m.event("rescue", gov, co, need,
-                f"{gov.spec.name} rescues {co.spec.name} with ${need:.1f}B (its failure would cost others ${importance:.0f}B)")
+                f"{gov.spec.name} rescues {co.spec.name} with ${need:.1f}B (its failure would cost others ${importance:.0f}B; "
+                f"{terms_text})")
 
     def _bankruptcy_costs(self, co: Firm) -> None:
         """Administrators and lawyers take a share of the estate's cash (Rogers-Veraart's 1 - alpha)."""
@@ -271,12 +421,10 @@ class DefaultResolver:
         return 0.0
 
     def _seize_collateral(self, co: Firm) -> None:
-        """Secured lenders take the hardware and fire-sell it; proceeds go to them pro rata to their loans."""
+        """The hardware is fire-sold; lenders secured on it (or on all assets) are paid first, pro rata to their loans."""
         m, led = self.m, self.led
-        secured = [loan for loan in m.book.of_kind_to(Loan, co.holder) if loan.live(self.q)
-                   and loan.principal > 0 and loan.collateral in ("hardware", "all_assets")]
-        hw_book = co.fleet.hardware_book
-        if not secured or hw_book <= 0:
+        hw_book = led.balance(co.holder, Account.HARDWARE)
+        if hw_book <= 0 and not co.fleet.vintages:
             return
         w, mk = m.config.world, m.market
         value = co.fleet.market_value(self.q, w.capex_per_gw * w.hardware_share, mk.price_index, 1.0, w.gpu.decline_annual)
@@ -286,72 +434,221 @@ class DefaultResolver:
         m.fire_sellers.append(co.entity)
         led.post(((m.external, Account.OTHER_ASSETS, proceeds), (m.external, Account.CASH, -proceeds),
                   (co.holder, Account.CASH, proceeds), (co.holder, Account.LOSSES, hw_book - proceeds),
-                  (co.holder, Account.HARDWARE, -hw_book)), f"{co.entity}: seized hardware fire-sold")
-        owed = sum(loan.principal for loan in secured)
-        for loan in secured:
-            share = loan.principal / owed
-            part = min(loan.principal, proceeds * share)
-            repay(led, loan, part, "collateral proceeds")
+                  (co.holder, Account.HARDWARE, -hw_book)), f"{co.entity}: hardware fire-sold")
+        secured = self._secured_on(co, ("hardware", "all_assets"))
+        paid = self._pay_secured(secured, proceeds, "collateral proceeds")
+        for loan, share in paid.items():
             if value > proceeds:  # what the thin market took off this lender's recovery
-                self.discount[loan.id] = (value - proceeds) * share
-                m.note_channel(loan.from_party, Channel.COLLATERAL, self.discount[loan.id], co.entity)
+                self.discount[loan.id] = self.discount.get(loan.id, 0.0) + (value - proceeds) * share
+                m.note_channel(loan.from_party, Channel.COLLATERAL, (value - proceeds) * share, co.entity)
+        who = "lenders seize" if secured else "the estate sells"
         m.event("fire_sale", co, None, proceeds,
-                f"lenders seize {gw:.2f} GW of {co.spec.name} hardware and sell it for ${proceeds:.1f}B "
+                f"{who} {gw:.2f} GW of {co.spec.name} hardware and sell it for ${proceeds:.1f}B "
                 f"(resale price now {m.market.resale_factor:.0%} of value)", Channel.COLLATERAL.value)
 
-    def sell_assets(self, co: Firm, up_to: float) -> float:
-        """Sell stakes at market value, then other holdings at book, to outside investors; return proceeds."""
+    def _secured_on(self, co: Firm, collateral: tuple[str, ...]) -> list[Loan]:
+        return [loan for loan in self.m.book.of_kind_to(Loan, co.holder) if loan.live(self.q) and loan.principal > 0
+                and loan.collateral in collateral]
+
+    def _pay_secured(self, secured: list[Loan], proceeds: float, why: str) -> dict[Loan, float]:
+        """Pay the proceeds of collateral to the loans it secures, pro rata to principal, each up to its principal.
+
+        Returns:
+            Each loan's share of the collateral.
+        """
+        owed = sum(loan.principal for loan in secured)
+        shares = {loan: loan.principal / owed for loan in secured} if owed > 0 else {}
+        for loan, share in shares.items():
+            part = min(loan.principal, proceeds * share)
+            if part > 0:
+                repay(self.led, loan, part, why)
+        return shares
+
+    def _sell_property(self, co: Firm) -> None:
+        """Data-centre shells and construction in progress go to a buyer at a recovery on book; lenders secured on them first."""
         m, led = self.m, self.led
+        shells, cip = led.balance(co.holder, Account.DC_SHELLS), led.balance(co.holder, Account.CONSTRUCTION_IN_PROGRESS)
+        book = shells + cip
+        if book <= 0:
+            return
+        proceeds = book * self.distress.shell_recovery
+        gw = co.fleet.shell_gw
+        led.post(((m.external, Account.OTHER_ASSETS, proceeds), (m.external, Account.CASH, -proceeds),
+                  (co.holder, Account.CASH, proceeds), (co.holder, Account.LOSSES, book - proceeds),
+                  (co.holder, Account.DC_SHELLS, -shells), (co.holder, Account.CONSTRUCTION_IN_PROGRESS, -cip)),
+                 f"{co.entity}: data centres sold from the estate")
+        co.fleet.shell_gw, co.fleet.shell_book, co.fleet.builds = 0.0, 0.0, []
+        self._pay_secured(self._secured_on(co, ("dc_shells", "all_assets")), proceeds, "collateral proceeds")
+        m.event("estate_sale", co, None, proceeds,
+                f"{co.spec.name}'s {gw:.2f} GW of data centres and its construction (${book:.1f}B at book) are sold "
+                f"for ${proceeds:.1f}B")
+
+    def sell_assets(self, co: Firm, up_to: float, discount: float = 0.0) -> float:
+        """Sell stakes at their value, then other holdings at book, to outside investors, less ``discount``; return proceeds.
+
+        The same share of every stake is sold (so which stake goes first cannot depend on
+        the order of the contracts); other holdings only once the stakes are all sold. A
+        sale in distress fetches ``1 - discount`` of what it sells; the seller books the
+        difference as a loss (the losses table's ``sale_discount``).
+        """
+        m, led = self.m, self.led
+        keep = 1.0 - discount
+        stakes = [(s, s.fraction * m.value_for_holders(m.by_holder[s.to_party]))
+                  for s in m.book.of_kind_from(EquityStake, co.holder) if s.state in LIVE]
+        stakes = [(s, value) for s, value in stakes if value > 0]
+        worth = math.fsum(value for _s, value in stakes)
         sold = 0.0
-        for s in m.book.of_kind_from(EquityStake, co.holder):
-            if s.state not in LIVE or sold >= up_to:
-                continue
-            issuer = m.by_holder[s.to_party]
-            value = s.fraction * m.value_for_holders(issuer)
-            if value <= 0:
-                continue
-            take = min(1.0, (up_to - sold) / value)
-            amount = value * take
-            led.post(((m.external, Account.OTHER_ASSETS, amount), (m.external, Account.CASH, -amount),
-                      (co.holder, Account.CASH, amount), (co.holder, Account.STAKES, -amount)),
-                     f"{co.entity}: stake in {issuer.entity} sold")
-            s.fraction *= 1 - take
-            if s.fraction <= 1e-12:
-                s.close(State.TERMINATED, self.q)
-            sold += amount
+        if worth > 0 and up_to > 0:
+            take = min(1.0, up_to / (worth * keep))
+            for s, value in stakes:
+                issuer = m.by_holder[s.to_party]
+                self._sell(co, Account.STAKES, value * take, keep, f"{co.entity}: stake in {issuer.entity} sold", issuer.entity)
+                s.fraction *= 1 - take
+                if s.fraction <= 1e-12:
+                    s.close(State.TERMINATED, self.q)
+            sold = worth * take * keep
         other = led.balance(co.holder, Account.OTHER_ASSETS)
-        if sold < up_to and other > 0:
-            amount = min(other, up_to - sold)
-            led.post(((m.external, Account.OTHER_ASSETS, amount), (m.external, Account.CASH, -amount),
-                      (co.holder, Account.CASH, amount), (co.holder, Account.OTHER_ASSETS, -amount)),
-                     f"{co.entity}: holdings sold")
-            sold += amount
+        if up_to - sold > money_tol(up_to) and other > 0:
+            amount = min(other, (up_to - sold) / keep)
+            self._sell(co, Account.OTHER_ASSETS, amount, keep, f"{co.entity}: holdings sold", "other_assets")
+            sold += amount * keep
         return sold
 
+    def _sell(self, co: Firm, account: Account, value: float, keep: float, memo: str, source: str) -> None:
+        """Outside investors buy ``value`` of an asset for ``keep`` of it; the seller books the rest as a loss."""
+        m = self.m
+        price = value * keep
+        legs = [(m.external, Account.OTHER_ASSETS, price), (m.external, Account.CASH, -price),
+                (co.holder, Account.CASH, price), (co.holder, account, -value), (co.holder, Account.LOSSES, 0.0)]
+        legs[-1] = (co.holder, Account.LOSSES, value - price)
+        if value - price > money_tol(value):
+            m.losses.append({"quarter": self.label, "holder": co.entity, "source": source, "kind": "sale_discount",
+                             "channel": Channel.COLLATERAL.value, "amount": value - price})
+        self.led.post(tuple(legs), memo)
+
+    def _sell_loan_book(self, co: Firm) -> None:
+        """A failed lender's loans are sold to outside investors below par; its borrowers now owe them."""
+        m = self.m
+        price_share = self.distress.loan_sale_price
+        for loan in list(m.book.of_kind_from(Loan, co.holder)):
+            if not loan.live(self.q) or loan.principal <= 0:
+                continue
+            par = loan.principal
+            price = par * price_share
+            self.led.post(((m.external, Account.LOANS_HELD, par), (m.external, Account.CASH, -price),
+                           (m.external, Account.OTHER_INCOME, price - par),
+                           (co.holder, Account.CASH, price), (co.holder, Account.LOSSES, par - price),
+                           (co.holder, Account.LOANS_HELD, -par)), f"{loan.id}: sold from {co.entity}'s estate")
+            m.book.change_from_party(loan, m.external)
+            loan.sold_by = co.holder
+            borrower = m.by_holder.get(loan.to_party)
+            m.event("loan_sold", co, borrower, par,
+                    f"{co.spec.name}'s ${par:.1f}B loan to {m.name_of(self.led.names[loan.to_party])} is sold to outside "
+                    f"investors for ${price:.1f}B")
+
+    def _sell_the_rest(self, co: Firm) -> None:
+        """Receivables, deposits and non-AI businesses are sold at a recovery on book."""
+        for account in (Account.RECEIVABLES, Account.DEPOSITS, Account.NON_AI_BUSINESS, Account.OTHER_ASSETS):
+            value = self.led.balance(co.holder, account)
+            if value > 0:
+                self._sell(co, account, value, self.distress.other_asset_recovery,
+                           f"{co.entity}: {account.name.lower()} sold from the estate", account.name.lower())
+
     def _pay_creditors(self, co: Firm) -> None:
-        """Whatever cash is left goes pro rata to lenders and to this quarter's unpaid creditors."""
-        m, led = self.m, self.led
-        claims: list[tuple[object, int, float]] = []
+        """The estate's cash goes to creditors by seniority, pro rata within a rank.
+
+        Secured lenders were paid from their collateral; what it did not cover ranks
+        with the senior unsecured loans and this quarter's unpaid trade creditors;
+        subordinated loans come last.
+        """
+        m = self.m
+        ranks: list[list[tuple[object, int, float]]] = [[], []]
         for loan in m.book.of_kind_to(Loan, co.holder):
             if loan.live(self.q) and loan.principal > 0:
-                claims.append((loan, loan.from_party, loan.principal))
+                ranks[1 if loan.seniority == "subordinated" else 0].append((loan, loan.from_party, loan.principal))
         for ob in m.obligations:
             if ob.payer == co.holder and ob.paid < ob.amount - 1e-9 and not isinstance(ob.contract, Loan):
-                claims.append((ob, ob.payee, ob.amount - ob.paid))
-        total = sum(c[2] for c in claims)
-        cash = co.cash()
-        if total <= 0 or cash <= 0:
-            return
-        ratio = min(1.0, cash / total)
-        for claim, creditor, amount in claims:
-            pay = amount * ratio
-            if pay <= 0:
+                ranks[0].append((ob, ob.payee, ob.amount - ob.paid))
+        for account in OUTSIDE_CLAIMS:  # suppliers and funders outside the model
+            if (owed := self.led.balance(co.holder, account)) > 0:
+                ranks[0].append((account, m.external, owed))
+        for claims in ranks:
+            total = sum(c[2] for c in claims)
+            cash = co.cash()
+            if total <= 0 or cash <= 0:
+                return
+            ratio = min(1.0, cash / total)
+            for claim, creditor, amount in claims:
+                pay = amount * ratio
+                if pay <= 0:
+                    continue
+                if isinstance(claim, Loan):
+                    repay(self.led, claim, pay, "recovery")
+                elif isinstance(claim, Account):
+                    self.led.transfer(co.holder, creditor, pay, claim, Account.OTHER_INCOME, f"{co.entity}: recovery")
+                else:
+                    self.led.transfer(co.holder, creditor, pay, claim.payer_debit, claim.payee_credit, "recovery of unpaid dues")
+                    claim.paid += pay
+
+    def _wind_up(self, co: Firm) -> None:
+        """Close the estate: what is left of its liabilities is written off, any surplus goes to its owners.
+
+        Afterwards the failed firm holds nothing and owes nothing: its book equity is zero.
+        """
+        m, led = self.m, self.led
+        for account in ASSETS:
+            value = led.balance(co.holder, account)
+            if account not in (Account.CASH, Account.LOANS_HELD) and value:
+                led.move(co.holder, Account.LOSSES, account, value, f"{co.entity}: {account.name.lower()} worth nothing")
+        for account in LIABILITIES:
+            value = led.balance(co.holder, account)
+            if account is not Account.DEBT and value:
+                led.move(co.holder, account, Account.OTHER_INCOME, value, f"{co.entity}: {account.name.lower()} written off")
+                if account in OUTSIDE_CLAIMS and value > 0:
+                    m.losses.append({"quarter": self.label, "holder": EXTERNAL, "source": co.entity,
+                                     "kind": account.name.lower(), "channel": Channel.PAYMENT.value, "amount": value})
+        surplus = led.equity(co.holder)
+        if surplus > money_tol(led.total(co.holder, ASSETS)):
+            owners = [(s.from_party, s.fraction) for s in m.book.of_kind_to(EquityStake, co.holder)
+                      if s.state in LIVE and s.fraction > 0]
+            for holder, fraction in owners:
+                led.transfer(co.holder, holder, surplus * fraction, Account.RETAINED_EARNINGS, Account.OTHER_INCOME,
+                             f"{co.entity}: liquidation proceeds")
+            rest = surplus * (1 - sum(f for _h, f in owners))
+            if rest > 0:
+                led.transfer(co.holder, m.external, rest, Account.RETAINED_EARNINGS, Account.OTHER_INCOME,
+                             f"{co.entity}: liquidation proceeds to outside shareholders")
+            m.event("liquidation_proceeds", co, None, surplus,
+                    f"{co.spec.name}'s estate pays ${surplus:.1f}B left after its creditors to its shareholders")
+
+    def _pass_on_late_receipts(self) -> None:
+        """Money a firm failed this quarter received after its estate was closed goes to those who lost by it.
+
+        A debtor paying arrears after a rescue later in the cascade pays the estate, not its
+        old shareholders: the receipt is shared among this default's written-off claims (loans and
+        outside claims) in proportion, each loss cut by what it recovers; a surplus beyond them goes
+        to the owners. The failed firm ends the quarter holding nothing, as the court left it.
+        """
+        m, led = self.m, self.led
+        for co in m.firms:
+            cash = co.cash()
+            if co.status is not Status.DEFAULTED or cash <= money_tol(cash):
                 continue
-            if isinstance(claim, Loan):
-                repay(led, claim, pay, "recovery")
-            else:
-                led.transfer(co.holder, creditor, pay, claim.payer_debit, claim.payee_credit, "recovery of unpaid dues")
-                claim.paid += pay
+            rows = [row for row in m.losses if row["quarter"] == self.label and row["source"] == co.entity
+                    and row["kind"] in ("loan", *(a.name.lower() for a in OUTSIDE_CLAIMS)) and row["amount"] > 0]
+            lost = math.fsum(row["amount"] for row in rows)
+            ratio = min(1.0, cash / lost) if lost > 0 else 0.0
+            holder_of = {name: h for h, name in enumerate(led.names)}
+            for row in rows:
+                back = row["amount"] * ratio
+                led.transfer(co.holder, holder_of[row["holder"]], back, Account.LOSSES, Account.OTHER_INCOME,
+                             f"{co.entity}: late recovery")
+                row["amount"] -= back
+            if lost > 0:
+                m.event("late_recovery", co, None, min(cash, lost),
+                        f"{co.spec.name}'s estate passes ${min(cash, lost):.1f}B received after its default "
+                        f"to its creditors")
+            self._wind_up(co)
 
     def _write_off(self, co: Firm) -> None:
         """What was not recovered is lost to lenders (payment channel), less what guarantors pay."""
@@ -407,7 +704,11 @@ class DefaultResolver:
         return covered
 
     def _terminate_contracts(self, co: Firm) -> None:
-        """Every live contract of the failed firm ends; suppliers lose its orders (demand channel)."""
+        """The failed firm's contracts end, or pass on to whoever takes its place.
+
+        Suppliers lose its orders (demand channel); its customers keep the compute it
+        rented or leased to them, now from the buyers of its data centres.
+        """
         m, led = self.m, self.led
         for c in m.book.contracts:
             if c.state not in LIVE or co.holder not in (c.from_party, c.to_party) or isinstance(c, EquityStake):
@@ -420,6 +721,13 @@ class DefaultResolver:
                     m.event("contract_assumed", m.by_holder.get(other), co, lost,
                             f"{c.id} is taken over by outside buyers: "
                             f"{m.name_of(led.names[other])} keeps ${lost:.1f}B of backlog")
+                    continue
+                if c.to_party == co.holder and c.payment in ("rental", "lease") and other in m.by_holder:
+                    # whoever bought the failed seller's data centres serves its customers on the same terms
+                    m.book.change_to_party(c, m.external)
+                    m.event("contract_assumed", m.by_holder[other], co, lost,
+                            f"{c.id} passes to the buyers of {co.spec.name}'s data centres: "
+                            f"{m.by_holder[other].spec.name} keeps its capacity")
                     continue
                 if lost > 0 and other in m.by_holder:
                     if c.from_party == co.holder:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from economy.actions import draw, open_loan
 from economy.channels import Channel
+from economy.config import LenderParams
 from economy.contracts import Loan
 from economy.credit import LoanRequest
 from economy.state import Economy, Firm
@@ -14,8 +15,12 @@ from economy.units import quarter_label
 from economy.views import margin_room
 
 
-def draw_facility(e: Economy, request: LoanRequest, amount: float, tenor_quarters: int) -> None:
-    """Lend what the desk granted: draws in one year go on one facility per lender and purpose, repriced at each draw."""
+def draw_facility(e: Economy, request: LoanRequest, amount: float, terms: LenderParams) -> None:
+    """Lend what the desk granted: draws in one year go on one facility per lender and purpose, repriced at each draw.
+
+    A new facility carries the lender's terms: tenor, amortisation after an interest-only
+    period, and covenants (loan-to-value on hardware-secured loans, debt-service cover).
+    """
     if amount <= 0:
         return
     co, lender = e.by_holder[request.borrower], e.by_holder[request.lender]
@@ -24,9 +29,14 @@ def draw_facility(e: Economy, request: LoanRequest, amount: float, tenor_quarter
     key = f"facility-{co.entity}-{lender.entity}-{e.ledger.names[tied_to] if tied_to is not None else 'general'}-{year}"
     loan = e.book.by_id.get(key)
     if loan is None or not loan.live(e.quarter):
+        secured = co.role == "neocloud"
         loan = Loan(id=key if loan is None else f"{key}-{e.quarter}", kind="loan", from_party=lender.holder,
-                    to_party=co.holder, amount=0.0, start=e.quarter, end=e.quarter + tenor_quarters, tied_to=tied_to,
-                    principal=0.0, spread_bp=spread, collateral="hardware" if co.role == "neocloud" else "none",
+                    to_party=co.holder, amount=0.0, start=e.quarter, end=e.quarter + terms.tenor_quarters, tied_to=tied_to,
+                    principal=0.0, spread_bp=spread, collateral="hardware" if secured else "none",
+                    seniority="senior_secured" if secured else "senior_unsecured",
+                    amortisation=terms.facility_amortisation,
+                    interest_only_until=e.quarter + terms.facility_interest_only_quarters,
+                    max_ltv=terms.facility_max_ltv if secured else None, min_dscr=terms.facility_min_dscr,
                     source="drawn in the run")
         e.book.add(loan)
     loan.spread_bp = (loan.spread_bp * loan.principal + spread * amount) / (loan.principal + amount)
@@ -95,3 +105,12 @@ def refuse_loan(e: Economy, lender: Firm, co: Firm, need: float, leverage_after:
                 Channel.CREDIT.value)
     co.refused_in = e.quarter
     e.note_channel(co.holder, Channel.CREDIT, need, lender.entity)
+
+
+def unrolled_after_failure(e: Economy, loan: Loan) -> None:
+    """A maturing loan that outside investors bought from a failed lender is not rolled: the credit channel, from that lender."""
+    borrower, failed = e.by_holder[loan.to_party], e.by_holder[loan.sold_by]
+    e.event("refinancing_refused", failed, borrower, loan.principal,
+            f"no one rolls ${loan.principal:.1f}B of {borrower.spec.name} debt: its lender {failed.spec.name} has failed",
+            Channel.CREDIT.value)
+    e.note_channel(borrower.holder, Channel.CREDIT, loan.principal, failed.entity)

@@ -175,5 +175,6 @@ def open_balances(e: Economy) -> None:
             Account.CREDITS_RECEIVABLE: credits_held[h],
             Account.DEBT: debt[h], Account.PAYABLES: o.payables,
             Account.DEFERRED_REVENUE: o.deferred_revenue + credits_owed[h],
+            Account.FUNDING: o.funding,
         })
     led.open(e.external, {Account.CASH: cfg.external.cash})

@@ -11,7 +11,7 @@ from economy.contracts import Backstop, ComputeContract, Obligation, RevenueShar
 from economy.ledger import Account
 from economy.procurement import chip_sale
 from economy.state import Economy, Firm
-from economy.units import quarterly_growth
+from economy.units import quarterly_growth, quarterly_rate
 from economy.views import own_use
 
 
@@ -35,6 +35,8 @@ def operate(e: Economy) -> None:
             chip_sale(e, ext, co, rev, "chip sales outside the model")
         if spec.lab:
             _operate_lab(e, co, demand_q)
+        if spec.lender:
+            _lender_carry(e, co)
         if co.fleet.capacity_gw > 0 or co.fleet.hardware_gw > 0:
             hosting = w.hosting_cost_per_gw_quarter * co.fleet.hardware_gw
             owe_outside(e, h, hosting, "power and hosting")
@@ -49,10 +51,29 @@ def operate(e: Economy) -> None:
         c.base = e.by_holder[c.from_party].flows.ai_revenue
 
 
-def owe_outside(e: Economy, holder: int, amount: float, label: str) -> None:
-    """An operating cost owed to the external sector, paid in the settlement phase with everything else."""
+def _lender_carry(e: Economy, co: Firm) -> None:
+    """A funded lender pays its depositors and bondholders, and earns the policy rate on the cash it has not lent.
+
+    Its idle cash sits in reserves and Treasury bills; without their yield a lender
+    funded at the policy rate would lose money on every dollar it has not lent yet.
+    Only a lender with funding of its own earns it, so the unfunded lenders of older
+    configs are as they were.
+    """
+    led, h, p = e.ledger, co.holder, co.spec.lender
+    funding = led.balance(h, Account.FUNDING)
+    if funding <= 0:
+        return
+    owe_outside(e, h, funding * quarterly_rate(e.market.policy_rate_annual + p.funding_spread_bp / 1e4),
+                "interest on funding", Account.INTEREST_EXPENSE)
+    yield_on_cash = max(0.0, co.cash()) * quarterly_rate(e.market.policy_rate_annual)
+    if yield_on_cash > 0:
+        led.transfer(e.external, h, yield_on_cash, Account.OPEX, Account.OTHER_INCOME, "interest on reserves and bills")
+
+
+def owe_outside(e: Economy, holder: int, amount: float, label: str, account: Account = Account.OPEX) -> None:
+    """A cost owed to the external sector (booked to ``account``), paid in the settlement phase with everything else."""
     if amount > 0:
-        e.operating_costs.append(Obligation(None, holder, e.external, amount, Account.OPEX, Account.REVENUE, label))
+        e.operating_costs.append(Obligation(None, holder, e.external, amount, account, Account.REVENUE, label))
 
 
 def allocate_capacity(e: Economy) -> None:
@@ -63,16 +84,26 @@ def allocate_capacity(e: Economy) -> None:
     is left, including compute rented in from others.
     """
     q, m, gpu = e.quarter, e.market, e.config.world.gpu
+    for co in e.firms:
+        co.fleet.leased_in_gw = co.fleet.leased_out_gw = 0.0
+        co.flows.rented_in_gw = 0.0
     by_seller: dict[int, list[ComputeContract]] = {}
     for c in e.book.of_kind(ComputeContract):
         c.allocated_gw = 0.0
         if not c.live(q):
             continue
-        if c.payment != "purchase":  # purchases are delivered as the buyer decides (phase 3)
-            by_seller.setdefault(c.to_party, []).append(c)
-    for co in e.firms:
-        co.fleet.leased_in_gw = co.fleet.leased_out_gw = 0.0
-        co.flows.rented_in_gw = 0.0
+        if c.payment == "purchase":  # purchases are delivered as the buyer decides (phase 3)
+            continue
+        if c.to_party not in e.by_holder:  # taken over by an outside operator, which serves it in full
+            c.allocated_gw = c.scheduled_gw(q)
+            buyer = e.by_holder.get(c.from_party)
+            if buyer is not None:
+                if c.payment == "lease":
+                    buyer.fleet.leased_in_gw += c.allocated_gw
+                else:
+                    buyer.flows.rented_in_gw += c.allocated_gw
+            continue
+        by_seller.setdefault(c.to_party, []).append(c)
     for co in e.firms:  # leases of powered shells
         shells = co.fleet.shell_gw if co.alive else 0.0
         for c in sorted(by_seller.get(co.holder, []), key=lambda k: (k.start, k.id)):

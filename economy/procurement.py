@@ -42,9 +42,10 @@ def buy_hardware(e: Economy, co: Firm, amount: float, gw: float, tied_to: int | 
     """Hardware for new capacity: first under the served lab's supply agreements, then by market share.
 
     Capacity built for a lab with supply agreements uses those chips (OpenAI's
-    deals with Nvidia, AMD and Broadcom); the rest of the spend is split among
-    chipmakers by their share of the market, less the share the lab moves to
-    other chips, and the remainder goes to outside suppliers.
+    deals with Nvidia, AMD and Broadcom), bought at the agreements' price; the rest of
+    the spend (all of it for capacity that serves no lab) is split among chipmakers
+    by their share of the market, less the share the lab moves to other chips, and
+    the remainder goes to outside suppliers.
     """
     rest = amount
     if tied_to is not None and gw > 0:
@@ -62,19 +63,27 @@ def buy_hardware(e: Economy, co: Firm, amount: float, gw: float, tied_to: int | 
 
 
 def _buy_under_supply_agreements(e: Economy, co: Firm, amount: float, gw: float, lab: int) -> float:
-    """Route the GW built for a lab to its live supply agreements, pro rata to what each has left."""
-    deals = [c for c in e.book.of_kind_from(ComputeContract, lab) if c.payment == "supply"
-             and c.live(e.quarter) and c.gw - c.delivered_gw > 1e-9 and e.by_holder[c.to_party].alive
-             and e.by_holder[c.to_party] is not co]
+    """Route the GW built for a lab to its live supply agreements, pro rata to what each has left; return the spend.
+
+    Each agreement sells its GW at its own price per GW (``total_value / gw``: AMD's
+    $90B for 6 GW is $15B a GW), never more than the build pays per GW of hardware nor
+    more than the value it has left; a builder's hardware money beyond that (the rest
+    of an AMD rack, GW beyond what the agreements have left) is generic spend.
+    """
+    deals = sorted((c for c in e.book.of_kind_from(ComputeContract, lab) if c.payment == "supply"
+                    and c.live(e.quarter) and c.gw - c.delivered_gw > 1e-9 and e.by_holder[c.to_party].alive
+                    and e.by_holder[c.to_party] is not co), key=lambda c: c.id)
     left = sum(c.gw - c.delivered_gw for c in deals)
     if left <= 0:
         return 0.0
     routed = min(gw, left)
+    budget_per_gw = amount / gw
     spent = 0.0
     for c in deals:
         part_gw = routed * (c.gw - c.delivered_gw) / left
-        part = amount * part_gw / gw
-        chip_sale(e, co.holder, e.by_holder[c.to_party], part, f"{c.id}: systems for {e.ledger.names[lab]}")
+        part = min(part_gw * min(c.price, budget_per_gw), max(0.0, c.amount - c.delivered_value))
+        if part > 0:
+            chip_sale(e, co.holder, e.by_holder[c.to_party], part, f"{c.id}: systems for {e.ledger.names[lab]}")
         c.delivered_gw += part_gw
         c.delivered_value += part
         spent += part

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from economy.channels import ChannelLog
-from economy.contracts import LIVE, Loan
+from economy.flows import EXTERNAL_ROLE, PAYMENT_COLUMNS, payment_rows
 from economy.ledger import ASSETS, LIABILITIES, Account, AccountingError
 from economy.state import Economy, Firm, Status
 from economy.units import quarter_label
@@ -49,8 +49,10 @@ CHANNEL_COLUMNS = ["quarter", "holder", "channel", "source", "amount"]
 SYSTEM_COLUMNS = [
     "quarter", "ai_demand", "demand_regime", "gpu_price_index", "resale_factor", "policy_rate_annual", "sentiment",
     "partner_debt", "openai_partner_debt", "ai_capex", "ai_capex_share_gdp", "avg_credit_spread_bp", "defaults", "rescues",
-    "fiscal_cost", "total_cash",
+    "fiscal_cost", "firms_cash", "external_cash",
 ]
+MONEY_DECIMALS = 9
+"""Decimal places every number of a table is rounded to when framed: 1e-9 $B is one dollar (no float dust)."""
 
 
 def _check_finite(rows: list[dict]) -> None:
@@ -153,10 +155,9 @@ class Recorder:
                 spread_sum += row["debt"] * row["credit_spread_bp"]
             self.balance_rows.append(row)
         mk = m.world.market
-        partner = partner_debt(m)
+        partner = partner_debt(m)  # debt partners raised to build for a lab (FACTS D34); never general corporate debt
         openai = m.index.get("openai")
-        partner_openai = sum(loan.principal for loan in m.book.of_kind(Loan)
-                             if loan.state in LIVE and loan.tied_to == openai and openai is not None)
+        partner_openai = partner_debt(m, openai) if openai is not None else 0.0
         gdp_q = m.config.world.macro.gdp_annual / 4.0 * (1 + m.config.world.macro.gdp_growth_annual) ** (m.quarter / 4.0)
         self.system_rows.append({
             "quarter": label, "ai_demand": mk.demand_annual, "demand_regime": mk.regime, "gpu_price_index": mk.price_index,
@@ -166,8 +167,15 @@ class Recorder:
             "avg_credit_spread_bp": spread_sum / spread_weight if spread_weight > 0 else 0.0,
             "defaults": count_status(m, Status.DEFAULTED),
             "rescues": count_status(m, Status.RESCUED),
-            "fiscal_cost": m.fiscal_cost, "total_cash": led.total_cash(),
+            "fiscal_cost": m.fiscal_cost, "firms_cash": math.fsum(led.balance(h, Account.CASH) for h in m.by_holder),
+            "external_cash": led.balance(m.external, Account.CASH),
         })
+
+    def payment_rows(self) -> list[tuple]:
+        """One row per payment of the run, from the ledger's payment rows (:func:`economy.flows.payment_rows`)."""
+        m = self.m
+        roles = [m.by_holder[h].role if h in m.by_holder else EXTERNAL_ROLE for h in range(len(m.ledger.names))]
+        return payment_rows(m.ledger.payments, m.ledger.names, roles, m.book, m.origin)
 
     def contract_rows(self) -> list[dict]:
         """One row per contract: parties, headline amount, schedule, final state."""
@@ -198,10 +206,13 @@ class RunRecord(Protocol):
 
 
 def frames(model: RunRecord) -> dict:
-    """Every table of a run as pandas DataFrames, keyed by file name without ``.csv``."""
+    """Every table of a run as pandas DataFrames, keyed by file name without ``.csv``.
+
+    Numbers are rounded to :data:`MONEY_DECIMALS` places, so sums that are 0 are written 0.
+    """
     import pandas as pd
 
-    return {
+    tables = {
         "balance_sheets": pd.DataFrame(model.recorder.balance_rows, columns=BALANCE_SHEET_COLUMNS),
         "system": pd.DataFrame(model.recorder.system_rows, columns=SYSTEM_COLUMNS),
         "contract_flows": pd.DataFrame(model.flow_rows, columns=CONTRACT_FLOW_COLUMNS),
@@ -210,4 +221,12 @@ def frames(model: RunRecord) -> dict:
         "cascade": pd.DataFrame(model.cascade, columns=CASCADE_COLUMNS),
         "losses": pd.DataFrame(model.losses, columns=LOSS_COLUMNS),
         "channels": pd.DataFrame(model.channels.rows, columns=CHANNEL_COLUMNS),
+        "payments": pd.DataFrame(model.recorder.payment_rows(), columns=PAYMENT_COLUMNS),
     }
+    for df in tables.values():
+        numbers = df.select_dtypes("float").columns
+        if len(numbers):
+            df[numbers] = df[numbers].round(MONEY_DECIMALS) + 0.0  # + 0.0: no -0 for a tiny negative
+    pay = tables["payments"]
+    tables["payments"] = pay[pay.amount > 0].reset_index(drop=True)  # less than half a dollar is no payment
+    return tables

@@ -6,7 +6,8 @@ Every function here only reads the :class:`~economy.state.Economy`; the rules in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from economy.config import BuilderParams
 from economy.contracts import LIVE, ComputeContract, DueContext, EquityStake, Loan, State
@@ -33,6 +34,10 @@ class View:
     compute_gw: float
     market_value: float
     status: Status
+    market_share: float = 0.0
+    """A lab's share of end-user AI spending now (the competition state); 0 for other firms."""
+    market_share_trend_annual: float = 0.0
+    """How fast that share has moved since the run began, a year's pace (-0.05: losing a twentieth a year)."""
 
 
 def view_of(e: Economy, co: Firm) -> View:
@@ -40,6 +45,7 @@ def view_of(e: Economy, co: Firm) -> View:
     led = e.ledger
     cash = led.balance(co.holder, Account.CASH)
     burn = -sum(co.cash_changes) / len(co.cash_changes) if co.cash_changes else 0.0
+    share, trend = market_share(e, co)
     return View(
         quarter=e.quarter,
         cash=cash,
@@ -54,42 +60,93 @@ def view_of(e: Economy, co: Firm) -> View:
         compute_gw=co.flows.compute_gw,
         market_value=co.market_value,
         status=co.status,
+        market_share=share,
+        market_share_trend_annual=trend,
     )
+
+
+def market_share(e: Economy, co: Firm) -> tuple[float, float]:
+    """A lab's share of end-user AI spending and its trend: the pace of change since the start, per year.
+
+    The trend is ``(share / opening share) ** (4 / quarters) - 1``, counted over at
+    least four quarters so that the first quarters' moves are not blown up into a
+    yearly pace. A firm that is not a lab has neither (0, 0).
+    """
+    shares = e.competition.shares
+    if co.spec.lab is None or co.holder not in shares:
+        return 0.0, 0.0
+    share, opening = shares[co.holder], co.spec.lab.market_share
+    if opening <= 0 or e.quarter <= 0:
+        return share, 0.0
+    return share, (max(share, 0.0) / opening) ** (4.0 / max(e.quarter, 4)) - 1.0
 
 
 @dataclass
 class Commitments:
-    """A holder's contracted capacity in one quarter (GW): what it owes and what it is owed."""
+    """A holder's contracted capacity in one quarter (GW): what it owes and what it is owed, and for which labs.
+
+    ``rent_by_lab``, ``lease_out_by_lab`` and ``lease_in_by_lab`` split the rentals it
+    owes, the shells it leases out and the shells it leases in by the lab whose
+    contracts they serve (a contract's ``tied_to``, else its buyer when the buyer is a
+    lab); capacity for anyone else (Meta, Nvidia's balancing contract, own use) is in
+    the totals only.
+    """
 
     rent_out: float = 0.0
     lease_out: float = 0.0
     rent_in: float = 0.0
     lease_in: float = 0.0
-    tied_to: int | None = None
+    rent_by_lab: dict[int, float] = field(default_factory=dict)
+    lease_out_by_lab: dict[int, float] = field(default_factory=dict)
+    lease_in_by_lab: dict[int, float] = field(default_factory=dict)
+
+    def hardware_by_lab(self) -> dict[int, float]:
+        """GW of hardware each lab's contracts take: the rentals owed to it."""
+        return dict(self.rent_by_lab)
+
+    def shells_by_lab(self) -> dict[int, float]:
+        """GW of shells each lab's contracts take: rentals and leases owed to it, less shells leased in for it."""
+        labs = sorted(set(self.rent_by_lab) | set(self.lease_out_by_lab) | set(self.lease_in_by_lab))
+        return {lab: max(0.0, self.rent_by_lab.get(lab, 0.0) + self.lease_out_by_lab.get(lab, 0.0)
+                         - self.lease_in_by_lab.get(lab, 0.0)) for lab in labs}
 
 
-def capacity_commitments(e: Economy, holder: int, q: int) -> Commitments:
-    """GW a holder must deliver and will receive in quarter ``q`` under its contracts, and the lab they serve most."""
-    out = Commitments()
-    by_lab: dict[int, float] = {}
+def capacity_commitments(e: Economy, holder: int, q: int, served: bool = False) -> Commitments:
+    """GW a holder must deliver and will receive in quarter ``q`` under its contracts, in total and by lab served.
+
+    With ``served`` the GW are those allocated this quarter (what its capacity serves
+    now, MODEL.md section 7.2) instead of those scheduled for quarter ``q``.
+    """
+    # GW by (what, lab), summed exactly so that the order of the contracts cannot change the last digit
+    parts: dict[tuple[str, int | None], list[float]] = {}
     for c in e.book.of_kind_involving(ComputeContract, holder):
-        if c.state not in LIVE or c.payment == "purchase":
+        if c.state not in LIVE or c.payment in ("purchase", "supply"):
             continue
-        gw = c.scheduled_gw(q)
+        gw = c.allocated_gw if served else c.scheduled_gw(q)
         if c.to_party == holder:
-            if c.payment == "lease":
-                out.lease_out += gw
-            else:
-                out.rent_out += gw
-            lab = c.tied_to if c.tied_to is not None else c.from_party
-            by_lab[lab] = by_lab.get(lab, 0.0) + gw
-        elif c.payment == "lease":
-            out.lease_in += gw
+            what = "lease_out" if c.payment == "lease" else "rent_out"
         else:
-            out.rent_in += gw
-    tied = max(by_lab, key=lambda k: (by_lab[k], -k)) if by_lab else None
-    out.tied_to = tied if tied in e.by_holder and e.by_holder[tied].spec.lab is not None else None
-    return out
+            what = "lease_in" if c.payment == "lease" else "rent_in"
+        lab = served_lab(e, c)
+        parts.setdefault((what, None), []).append(gw)
+        # compute rented in serves the holder's own needs; the rest is counted for the lab it serves
+        if what != "rent_in" and lab is not None and lab != holder and gw > 0:
+            parts.setdefault((what, lab), []).append(gw)
+    total = {key: math.fsum(gws) for key, gws in parts.items()}
+    by_lab = {"rent_out": {}, "lease_out": {}, "lease_in": {}}
+    for (what, lab), gw in total.items():
+        if lab is not None:
+            by_lab[what][lab] = gw
+    return Commitments(total.get(("rent_out", None), 0.0), total.get(("lease_out", None), 0.0),
+                       total.get(("rent_in", None), 0.0), total.get(("lease_in", None), 0.0),
+                       by_lab["rent_out"], by_lab["lease_out"], by_lab["lease_in"])
+
+
+def served_lab(e: Economy, c: ComputeContract) -> int | None:
+    """The lab whose contracts a compute contract serves: its ``tied_to``, else its buyer if that is a lab."""
+    lab = c.tied_to if c.tied_to is not None else c.from_party
+    co = e.by_holder.get(lab)
+    return lab if co is not None and co.spec.lab is not None else None
 
 
 def own_use(e: Economy, co: Firm, q: int) -> float:
@@ -222,7 +279,13 @@ def credit_conditions(e: Economy, lender: Firm, borrower: Firm) -> CreditConditi
     stress = lender.loss_stress if e.config.channels.credit else 0.0
     cap = gov.spec.government.ex_ante_max_leverage if policy == "ex_ante" else None
     return CreditConditions(e.market.sentiment, stress, belief, cap, interest_cover(e, borrower),
-                            secured=borrower.role == "neocloud")
+                            secured=borrower.role == "neocloud", capital_ratio=capital_ratio(e, lender))
+
+
+def capital_ratio(e: Economy, co: Firm) -> float:
+    """Book equity over total assets (1 for a holder without assets)."""
+    assets = e.total_assets(co.holder)
+    return e.ledger.equity(co.holder) / assets if assets > 0 else 1.0
 
 
 def borrowing_room(e: Economy, holder: int, spec: BuilderParams) -> float:
@@ -241,9 +304,24 @@ def distressed(co: Firm, view: View) -> bool:
     return view.total_assets > 0 and view.debt / view.total_assets > 0.8
 
 
-def partner_debt(e: Economy) -> float:
-    """Outstanding loans tied to a lab's contracts ($B)."""
-    return sum(loan.principal for loan in e.book.of_kind(Loan) if loan.state in LIVE and loan.tied_to is not None)
+def partner_debt(e: Economy, lab: int | None = None) -> float:
+    """Partner debt ($B): loans and bonds that companies other than a lab raised to build for its contracts.
+
+    FACTS D34 counts the borrowing of Oracle, SoftBank, CoreWeave, the Crusoe and Blue
+    Owl vehicles and Vantage "tied to OpenAI". Here that is every live loan with
+    ``tied_to`` set (given in the config for the opening loans; in the run, the share
+    of a build draw that pays for capacity built for the lab, see
+    :func:`economy.construction.finance_and_build`) whose borrower is not the lab itself.
+    General corporate debt (bonds not raised for a lab, margin loans, the part of a
+    draw that pays for own use or spot capacity) is never partner debt.
+
+    Args:
+        e: The economy.
+        lab: Count only the debt tied to this lab (its holder); None for every lab.
+    """
+    return math.fsum(loan.principal for loan in e.book.of_kind(Loan)
+                     if loan.state in LIVE and loan.tied_to is not None and loan.tied_to != loan.to_party
+                     and (lab is None or loan.tied_to == lab))
 
 
 def count_status(e: Economy, status: Status) -> int:

@@ -106,9 +106,10 @@ def test_collateral_channel_off_no_fire_sale_discount():
 
 
 def _credit_world(channels=None):
-    # the bank loses 60 on big; small must roll 20 a quarter later, which the bank can do only if not tightening
+    # the bank loses ~86 on big (120 lent, its hardware fire-sold and its shells sold from the estate);
+    # small must roll 20 a quarter later, which the bank can do only if not tightening
     return build([neocloud("big", gw=1.0), neocloud("small", cash=3.0, gw=1.0)], [
-        loan("big-loan", "big", 60.0),
+        loan("big-loan", "big", 120.0),
         loan("small-loan", "small", 20.0, rate=0.0, maturity="2026Q2"),
     ], channels).run()
 

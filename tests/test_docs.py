@@ -196,15 +196,17 @@ def test_coded_values_written_are_documented(run_folder):
 
 
 def test_coded_values_match_the_enums():
-    """Statuses, contract states and channels documented are exactly the code's enums."""
+    """Statuses, contract states, channels and payment kinds documented are exactly the code's."""
     from agents import Status
     from economy.channels import Channel
     from economy.contracts import State
+    from economy.flows import PAYMENT_KINDS
 
     coded = _coded_values()
     assert coded["balance_sheets.status"] == {s.value for s in Status}
     assert coded["contracts.state"] == {s.value for s in State}
     assert coded["channel"] == {c.value for c in Channel}
+    assert coded["payments.kind"] == set(PAYMENT_KINDS)
 
 
 def test_study_metrics_are_documented(run_folder):

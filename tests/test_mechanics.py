@@ -195,14 +195,14 @@ def test_draws_in_one_year_go_on_one_facility_repriced_by_amount():
     """3.0 at 200bp then 1.0 at 400bp in 2026 make one facility of 4.0 at (600 + 400) / 4 = 250bp; 2027 opens another."""
     e = at_quarter(economy([bank(), builder("neo", cash=1.0)]), 1)
     neo, bank_h = e.index["neo"], e.index["bank"]
-    lending.draw_facility(e, LoanRequest(neo, bank_h, 3.0, 200.0), 3.0, 20)
+    lending.draw_facility(e, LoanRequest(neo, bank_h, 3.0, 200.0), 3.0, e.firm("bank").spec.lender)
     at_quarter(e, 2)
-    lending.draw_facility(e, LoanRequest(neo, bank_h, 1.0, 400.0), 1.0, 20)
+    lending.draw_facility(e, LoanRequest(neo, bank_h, 1.0, 400.0), 1.0, e.firm("bank").spec.lender)
     check_invariants(e)
     (loan,) = e.book.of_kind(Loan)
     assert (loan.principal, loan.amount, loan.spread_bp) == (pytest.approx(4.0), pytest.approx(4.0), pytest.approx(250.0))
     at_quarter(e, 5)
-    lending.draw_facility(e, LoanRequest(neo, bank_h, 2.0, 300.0), 2.0, 20)
+    lending.draw_facility(e, LoanRequest(neo, bank_h, 2.0, 300.0), 2.0, e.firm("bank").spec.lender)
     check_invariants(e)
     assert [(k.id, k.principal) for k in e.book.of_kind(Loan)] == [
         ("facility-neo-bank-general-2026", pytest.approx(4.0)), ("facility-neo-bank-general-2027", pytest.approx(2.0))]
@@ -430,21 +430,23 @@ def test_calibrate_reproduces_the_opening_market_values():
 
 
 def test_value_firms_solves_over_the_cross_holding_and_marks_the_stakes():
-    """``b``'s revenue rises to 4.8 a quarter: own business 2.5 x 19.2 = 48; v = (I - S)^-1 (75, 48).
+    """``b``'s revenue rises to 4.8 a quarter, paid in cash: its own value is 52.8; v = (I - S)^-1 (75, 52.8).
 
-    Hand computation: det(I - S) = 1 - 0.5 x 0.2 = 0.9; v_a = (75 + 0.5 x 48) / 0.9 = 110,
-    v_b = (0.2 x 75 + 48) / 0.9 = 70. Stakes marked: a's 0.5 x 70 = 35 (+10), b's 0.2 x 110 = 22 (+2),
-    posted to stakes against revaluation.
+    b's own business is 2.5 x 19.2 = 48, plus the 4.8 of cash (net debt -4.8: neither firm has debt).
+
+    Hand computation: det(I - S) = 1 - 0.5 x 0.2 = 0.9; v_a = (75 + 0.5 x 52.8) / 0.9 = 101.4 / 0.9 = 112.667,
+    v_b = (0.2 x 75 + 52.8) / 0.9 = 67.8 / 0.9 = 75.333. Stakes marked: a's 0.5 x 75.333 = 37.667 (+12.667),
+    b's 0.2 x 112.667 = 22.533 (+2.533), posted to stakes against revaluation.
     """
     e = at_quarter(cross_held(), 1)
     e.ledger.transfer(e.external, e.index["b"], 4.8, Account.OPEX, Account.REVENUE, "sales")
     value_firms(e)
     check_invariants(e)
-    assert (e.firm("a").market_value, e.firm("b").market_value) == (pytest.approx(110.0), pytest.approx(70.0))
-    assert balance(e, "a", Account.STAKES) == pytest.approx(35.0)
-    assert balance(e, "a", Account.REVALUATION) == pytest.approx(10.0)
-    assert balance(e, "b", Account.STAKES) == pytest.approx(22.0)
-    assert balance(e, "b", Account.REVALUATION) == pytest.approx(2.0)
+    assert (e.firm("a").market_value, e.firm("b").market_value) == (pytest.approx(101.4 / 0.9), pytest.approx(67.8 / 0.9))
+    assert balance(e, "a", Account.STAKES) == pytest.approx(0.5 * 67.8 / 0.9)
+    assert balance(e, "a", Account.REVALUATION) == pytest.approx(0.5 * 67.8 / 0.9 - 25.0)
+    assert balance(e, "b", Account.STAKES) == pytest.approx(0.2 * 101.4 / 0.9)
+    assert balance(e, "b", Account.REVALUATION) == pytest.approx(0.2 * 101.4 / 0.9 - 20.0)
 
 
 def test_value_firms_writes_a_stake_in_a_defaulted_firm_off():
@@ -458,12 +460,11 @@ def test_value_firms_writes_a_stake_in_a_defaulted_firm_off():
     assert balance(e, "a", Account.REVALUATION) == pytest.approx(-25.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "economy.revaluation.value_firms solves v = (I - S)^-1 b with a defaulted firm's row of S still in place "
-    "(a failed firm's stakes stay live): b's own business is 0 but its 20% of a is still counted, so a is "
-    "worth 75 / (1 - 0.5 x 0.2) = 83.33 through a stake in b that is marked at 0, instead of its own 75"))
 def test_a_holder_of_a_defaulted_firm_is_worth_its_own_business_and_its_stakes_as_marked():
-    """With ``b`` failed, ``a`` is worth its own 75 plus its stakes as marked (0): 75, not 75 / 0.9 through b's stake in a."""
+    """With ``b`` failed, ``a`` is worth its own 75 plus its stakes as marked (0): 75, not 75 / 0.9 through b's stake in a.
+
+    (The solve takes a failed firm at its value to holders, so its stakes no longer loop back.)
+    """
     e = at_quarter(cross_held(), 1)
     e.firm("b").status = Status.DEFAULTED
     value_firms(e)

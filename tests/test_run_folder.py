@@ -16,7 +16,7 @@ from economy.run_folder import MARKER, OutputFolderError, check_target
 TINY = Path(__file__).parent / "configs" / "tiny.yaml"
 
 
-def _fake_results(model, folder: Path) -> dict:
+def _fake_results(model, folder: Path, configured_quarters: int | None = None) -> dict:
     """Stands in for the tables and figures (the folder rules do not depend on them; figures take seconds)."""
     (folder / "balance_sheets.csv").write_text(f"quarters,{model.steps}\n")
     (folder / "figures").mkdir()
@@ -201,7 +201,7 @@ def test_a_failure_while_writing_leaves_the_earlier_run_as_it_was(fast, tmp_path
     assert _go("--out", str(out)) == 0
     before = _tree(out)
 
-    def full_disk(model, folder):
+    def full_disk(model, folder, configured_quarters=None):
         (folder / "balance_sheets.csv").write_text("partial")
         raise OSError(28, "No space left on device")
 
@@ -249,3 +249,23 @@ def test_a_large_folder_is_refused_after_a_look_at_a_few_files(fast, tmp_path, c
     err = capsys.readouterr().err
     assert err.count("file") >= 5 and "and more" in err
     assert len(os.listdir(tmp_path)) == 50
+
+
+def test_a_runs_config_yaml_runs_again_as_it_is(tmp_path):
+    """config.yaml is the resolved config, the code version only in a comment: running it again gives the same tables."""
+    import subprocess
+    import sys
+
+    from economy.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    first, second = tmp_path / "first", tmp_path / "second"
+    for out, config in ((first, root / "configs" / "baseline.yaml"), (second, first / "config.yaml")):
+        done = subprocess.run([sys.executable, str(root / "run.py"), "run", str(config), "-q", "--quarters", "2",
+                               "--out", str(out), "--figures", "none"], capture_output=True, text=True, cwd=root)
+        assert done.returncode == 0, done.stderr
+    text = (first / "config.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# the config of this run") and "run it again with --quarters 2" in text
+    load_config(first / "config.yaml")
+    for name in ("balance_sheets.csv", "system.csv", "events.csv"):
+        assert (first / name).read_text(encoding="utf-8") == (second / name).read_text(encoding="utf-8"), name

@@ -126,6 +126,7 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
     problems += _check_shares(cfg)
     problems += _check_capacity(cfg)
     problems += _check_runways(cfg)
+    problems += _check_capital_ratios(cfg)
     problems += _check_contract_bounds(cfg)
     return problems
 
@@ -272,6 +273,15 @@ def _check_runways(cfg: Config) -> list[tuple[str, str]]:
              "a lab raises when runway falls below the minimum, up to the target: give min <= target")
             for i, c in enumerate(cfg.companies)
             if c.lab is not None and c.lab.min_runway_quarters > c.lab.target_runway_quarters]
+
+
+def _check_capital_ratios(cfg: Config) -> list[tuple[str, str]]:
+    """A lender's capital floor is at most its target (it lends less between them, nothing below the floor)."""
+    return [(f"companies[{i}](id={c.id}).lender.min_capital_ratio",
+             f"{c.lender.min_capital_ratio:g} is above target_capital_ratio ({c.lender.target_capital_ratio:g}); "
+             "a lender lends less as its capital falls from the target to the floor: give min <= target")
+            for i, c in enumerate(cfg.companies)
+            if c.lender is not None and c.lender.min_capital_ratio > c.lender.target_capital_ratio]
 
 
 def _check_contract_bounds(cfg: Config) -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -19,6 +19,8 @@ class Opening(Strict):
     non_ai_business: Money = 0.0
     payables: Money = 0.0
     deferred_revenue: Money = 0.0
+    funding: Money = 0.0
+    """A lender's own funding from outside the model: deposits, bonds, investors' capital it must pay back."""
 
 
 class Capacity(Strict):
@@ -132,6 +134,20 @@ class LenderParams(Strict):
     tbtf_discount_bp: Annotated[float, Field(ge=0, le=2000)] = 100.0
     cover_spread_bp: Annotated[float, Field(ge=0, le=5000)] = 150.0
     secured_discount_bp: Annotated[float, Field(ge=0, le=2000)] = 50.0
+    funding_spread_bp: Annotated[float, Field(ge=0, le=5000)] = 0.0
+    """What the lender pays on its own funding over the policy rate."""
+    facility_amortisation: Literal["bullet", "linear"] = "bullet"
+    """How the loans it makes in the run are repaid: at maturity, or in equal parts after the interest-only period."""
+    facility_interest_only_quarters: Annotated[int, Field(ge=0, le=160)] = 0
+    """Quarters after a draw before a linear facility starts to amortise (the construction period)."""
+    facility_max_ltv: Annotated[float, Field(gt=0, le=5)] | None = None
+    """Loan-to-value covenant on its hardware-secured facilities, tested at each quarter's resale prices."""
+    facility_min_dscr: Annotated[float, Field(gt=0, le=20)] | None = None
+    """Debt-service cover covenant on its facilities once they amortise: last quarter's operating cash over debt service."""
+    min_capital_ratio: Share = 0.0
+    """Equity over assets below which the lender lends nothing new (its regulator's or its investors' floor)."""
+    target_capital_ratio: Share = 0.0
+    """Equity over assets from which it lends fully; between the floor and the target its capacity shrinks in proportion."""
 
 
 class GovernmentParams(Strict):
@@ -140,6 +156,10 @@ class GovernmentParams(Strict):
     policy: Policy = "none"
     systemic_threshold: Money = 100.0
     ex_ante_max_leverage: Annotated[float, Field(gt=0, le=1)] = 0.5
+    old_equity: Literal["diluted", "wiped"] = "diluted"
+    """What a rescue leaves the old shareholders: diluted at the firm's value, or wiped out (GM and Chrysler, 2009)."""
+    creditor_haircut: Share = 0.0
+    """The share of unsecured lenders' claims on a rescued firm written off before the government puts money in."""
 
 
 class Valuation(Strict):

@@ -89,6 +89,29 @@ class Bankruptcy(Strict):
     beta: Annotated[float, Field(gt=0, le=1)] = 1.0
 
 
+class Distress(Strict):
+    """The distress ladder and court-style default (MODEL.md 6a): prices of sales in distress, recoveries from an estate.
+
+    A firm short of cash first sells holdings (at ``holding_sale_discount`` below their
+    value), then new shares to outside investors: a round sold in distress clears at
+    ``equity_discount`` below the firm's value, deeper by ``equity_discount_per_size``
+    times the round's size against that value and by ``fear_discount`` times the market's
+    fear (negative sentiment), and raises at most ``max_issue_share`` of the value. What
+    a failed firm's estate fetches: shells and construction at ``shell_recovery`` of book,
+    receivables, other assets and non-AI businesses at ``other_asset_recovery``, a failed
+    lender's loans at ``loan_sale_price`` of par; the hardware is fire-sold (``gpu``).
+    """
+
+    holding_sale_discount: Share = 0.10
+    equity_discount: Share = 0.20
+    equity_discount_per_size: Annotated[float, Field(ge=0, le=10)] = 0.5
+    fear_discount: Annotated[float, Field(ge=0, le=10)] = 0.3
+    max_issue_share: Share = 0.5
+    shell_recovery: Share = 0.5
+    other_asset_recovery: Share = 0.7
+    loan_sale_price: Share = 0.9
+
+
 class World(Strict):
     """Everything outside the companies that moves them."""
 
@@ -104,6 +127,7 @@ class World(Strict):
     build_lead_quarters: Annotated[int, Field(ge=1, le=16)]
     hosting_cost_per_gw_quarter: Money = 0.0
     bankruptcy: Bankruptcy = Bankruptcy()
+    distress: Distress = Distress()
 
 
 class Channels(Strict):
