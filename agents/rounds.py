@@ -39,6 +39,7 @@ from agents.lab import (
     round_take_up,
 )
 from agents.lender import decide_roll, lending_decision
+from agents.renegotiation import accept_concession
 from economy import compute_deals, equity, lending
 from economy.construction import finance_and_build, instalments_due, start_build
 from economy.contracts import LIVE, InvestmentCommitment, Loan
@@ -56,8 +57,9 @@ from economy.views import (
     view_of,
 )
 
-RULES = DefaultRules(rescue=rescue_decision, margin_call=margin_call, issue=distressed_issue)
-"""The agents' rules the default phase applies (the government's rescue, a margin lender's call, a round in distress)."""
+RULES = DefaultRules(rescue=rescue_decision, margin_call=margin_call, issue=distressed_issue, concede=accept_concession)
+"""The agents' rules the default phase applies (the government's rescue, a margin lender's call, a round in distress,
+a seller's concession on a failing buyer's dues)."""
 
 OWN_DECISIONS = (TakeDeliveries, RaiseFunding, CutCosts, SignCompute, Renegotiate, Cancel, ListShares, StartBuild)
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from economy.actions import extinguish_in_default, forgive, pay_for_borrower, repay
 from economy.channels import Channel
+from economy.concessions import concede_dues, units_after
 from economy.config import Distress
 from economy.contracts import (
     LIVE,
@@ -41,6 +43,15 @@ MAX_ROUNDS = 50
 LIQUID = (Account.STAKES, Account.OTHER_ASSETS)
 OUTSIDE_CLAIMS = (Account.PAYABLES, Account.FUNDING)
 """Liabilities to holders outside the model (suppliers, a lender's depositors and bondholders)."""
+RENEGOTIABLE = ("rental", "lease")
+"""Running take-or-pay contracts whose dues a seller may renegotiate (a purchase is simply not delivered if unpaid)."""
+
+
+class Terms(Protocol):
+    """A concession as the seller's rule returns it ($B)."""
+
+    haircut: float
+    delay: float
 
 
 @dataclass(frozen=True)
@@ -52,11 +63,14 @@ class DefaultRules:
         margin_call: ``margin_call(loan_balance, pledged_value, max_loan_to_value)``: repayment demanded.
         issue: ``issue(need, market_value, sentiment, params)``: ``(amount, discount)`` of new shares a firm short
             of cash can sell, or None.
+        concede: ``concede(ask, dues, backlog, deferrable, params)``: the haircut and delay a seller of compute
+            grants a failing buyer on this quarter's dues, or None if it refuses.
     """
 
     rescue: Callable[[str, float, float], bool]
     margin_call: Callable[[float, float, float], float]
     issue: Callable[[float, float, float, Distress], tuple[float, float] | None]
+    concede: Callable[[float, float, float, float, Distress], Terms | None]
 
 
 class DefaultResolver:
@@ -73,6 +87,8 @@ class DefaultResolver:
         self.distress = model.config.world.distress
         self.discount: dict[str, float] = {}
         self.cures: dict[int, list[tuple[Loan, float]]] = {}
+        self.given_way: set[int] = set()
+        """Buyers whose sellers gave way on their dues this quarter."""
         self.covenant: dict[str, str] = {}
         """The covenant each loan with a cure due has breached."""
         """Covenant cures each borrower owes this round: what it must pay down, loan by loan."""
@@ -108,7 +124,7 @@ class DefaultResolver:
         return arrears, self.cures.get(co.holder, [])
 
     def _raise_cash(self, co: Firm) -> None:
-        """The distress ladder before default (MODEL.md 6a): holdings sold at a discount, then new shares at a clearing price.
+        """The distress ladder before default (MODEL.md 6a): holdings sold, new shares sold, then its sellers asked to give way.
 
         A firm whose trouble is not cash (its losses wiped out its equity, a margin call it
         could not meet) raises nothing here.
@@ -120,6 +136,62 @@ class DefaultResolver:
         short -= self.sell_assets(co, short, self.distress.holding_sale_discount)
         if short > money_tol(arrears):
             self._issue_in_distress(co, short)
+        short = arrears + sum(cure for _loan, cure in cures) - co.cash()
+        if short > money_tol(arrears):
+            self._renegotiate(co, short)
+
+    def _renegotiate(self, co: Firm, gap: float) -> None:
+        """Rung 3: the sellers of the buyer's running compute contracts give way on its dues if its failure costs them more.
+
+        Every seller the buyer owes this quarter is asked at once for a share of the gap in
+        proportion to what it is owed, and decides by its rule. A concession is worth giving
+        only if it saves the buyer, so the sellers who accept are asked again, for the whole
+        gap among them, until all who remain accept (the concessions are then granted) or what
+        they are owed can no longer cover the gap (none is). Who is asked, and for how much,
+        depends only on the set of sellers, never on the order of a list.
+        """
+        m = self.m
+        dues: dict[int, list[Obligation]] = {}
+        for ob in self._unpaid(co):
+            c, seller = ob.contract, m.by_holder.get(ob.payee)
+            # once only: a contract already renegotiated (pushed back before it started, or given way on) is not again,
+            # so a buyer short again after its sellers gave way fails rather than living on their concessions for ever
+            if (isinstance(c, ComputeContract) and c.payment in RENEGOTIABLE and c.state is not State.RENEGOTIATED
+                    and ob.payer_debit is Account.COMPUTE_COST and c.to_party == ob.payee and seller is not None
+                    and seller.alive and seller.role != "government"):
+                dues.setdefault(ob.payee, []).append(ob)
+        owed = {s: math.fsum(ob.amount - ob.paid for ob in obs) for s, obs in dues.items()}
+        runs_on = {s: math.fsum(ob.amount - ob.paid for ob in obs if units_after(ob.contract, self.q) > 0)
+                   for s, obs in dues.items()}
+        # the demand channel off, outside buyers would take the contracts over: the seller would keep its backlog
+        backlog = {s: math.fsum(c.remaining_value(self.q + 1) for c in m.book.of_kind_from(ComputeContract, co.holder)
+                                if c.to_party == s) if self.on.demand else 0.0 for s in dues}
+        sellers = sorted(s for s in owed if owed[s] > 0)
+        while sellers:
+            total = math.fsum(owed[s] for s in sellers)
+            if total < gap - money_tol(gap):
+                return
+            asks = {s: min(owed[s], gap * owed[s] / total) for s in sellers}
+            terms = {s: self.rules.concede(asks[s], owed[s], backlog[s], asks[s] * runs_on[s] / owed[s], self.distress)
+                     for s in sellers}
+            if all(t is not None for t in terms.values()):
+                break
+            sellers = [s for s in sellers if terms[s] is not None]
+        else:
+            return
+        self.given_way.add(co.holder)
+        for s in sellers:
+            t = terms[s]
+            deferrable = asks[s] * runs_on[s] / owed[s]
+            for ob in dues[s]:
+                part = asks[s] * (ob.amount - ob.paid) / owed[s]
+                delay = t.delay * part / deferrable if deferrable > 0 and units_after(ob.contract, self.q) > 0 else 0.0
+                concede_dues(ob, part - delay, delay, self.q)
+            seller = m.by_holder[s]
+            m.event("contract_renegotiated", seller, co, t.haircut + t.delay,
+                    f"{seller.spec.name} forgives ${t.haircut:.1f}B of the ${owed[s]:.1f}B {co.spec.name} owes it this "
+                    f"quarter and lets ${t.delay:.1f}B be paid over the rest of the contract, rather than lose "
+                    f"${backlog[s]:.1f}B of backlog and most of what is due with {co.spec.name}'s failure")
 
     def _cure_all(self, troubled: list[Firm]) -> set[int]:
         """Pay arrears and cures of every firm that now can; repeat while late payments let one more pay. Return who is cured.
@@ -135,6 +207,8 @@ class DefaultResolver:
                     continue
                 arrears, cures = self._due_now(co)
                 if not arrears and not cures:
+                    if co.holder in self.given_way:  # its sellers conceded all it still owed
+                        cured.add(co.holder)
                     continue
                 if co.cash() < arrears + sum(cure for _loan, cure in cures) - money_tol(arrears):
                     continue

@@ -100,6 +100,13 @@ class Distress(Strict):
     a failed firm's estate fetches: shells and construction at ``shell_recovery`` of book,
     receivables, other assets and non-AI businesses at ``other_asset_recovery``, a failed
     lender's loans at ``loan_sale_price`` of par; the hardware is fire-sold (``gpu``).
+
+    A seller of compute to a buyer still short after that gives way on the buyer's dues
+    (``renegotiation``, on by default) when it costs it less than the buyer's failure: a
+    ``renegotiation_haircut_share`` of what it concedes is forgiven, the rest added to the
+    contract's remaining instalments at a cost to it of ``renegotiation_delay_cost`` of the
+    deferred amount; a failure would cost it the backlog and the dues less
+    ``renegotiation_recovery`` of them (``agents/renegotiation.py``).
     """
 
     holding_sale_discount: Share = 0.10
@@ -110,6 +117,10 @@ class Distress(Strict):
     shell_recovery: Share = 0.5
     other_asset_recovery: Share = 0.7
     loan_sale_price: Share = 0.9
+    renegotiation: bool = True
+    renegotiation_haircut_share: Share = 0.5
+    renegotiation_delay_cost: Share = 0.2
+    renegotiation_recovery: Share = 0.3
 
 
 class World(Strict):
