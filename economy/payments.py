@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from economy.channels import Channel
 from economy.contracts import LIVE, ComputeContract, ComputeCredit, DueContext, Obligation
 from economy.ledger import Account
@@ -51,15 +53,29 @@ def settle_quarter(e: Economy) -> None:
 
 
 def redeem_credits(e: Economy, obligations: list[Obligation]) -> None:
-    """Compute credits pay first for compute bought from their issuer: no cash moves."""
+    """Compute credits pay first for compute bought from their issuer: no cash moves.
+
+    All credits a buyer holds with one cloud pay all it owes that cloud for compute this
+    quarter pro rata (each credit in proportion to its balance, each due in proportion to its
+    amount), so which contract they are counted against does not depend on the book's order.
+    """
+    credits: dict[tuple[int, int], list[ComputeCredit]] = {}
     for cr in e.book.of_kind(ComputeCredit):
-        if cr.balance <= 0 or cr.state not in LIVE:
+        if cr.balance > 0 and cr.state in LIVE:
+            credits.setdefault((cr.to_party, cr.from_party), []).append(cr)
+    for (buyer, cloud), held in credits.items():
+        dues = [ob for ob in obligations
+                if ob.payer == buyer and ob.payee == cloud and ob.payer_debit is Account.COMPUTE_COST and ob.amount > 0]
+        owed = math.fsum(ob.amount for ob in dues)
+        balance = math.fsum(cr.balance for cr in held)
+        if owed <= 0:
             continue
-        for ob in obligations:
-            if ob.payer == cr.to_party and ob.payee == cr.from_party and ob.payer_debit is Account.COMPUTE_COST:
-                use = min(cr.balance, ob.amount)
-                e.ledger.post(((ob.payer, Account.COMPUTE_COST, use), (ob.payer, Account.CREDITS_RECEIVABLE, -use),
-                               (ob.payee, Account.DEFERRED_REVENUE, use), (ob.payee, Account.REVENUE, -use)),
-                              f"{cr.id}: credits redeemed")
-                cr.balance -= use
-                ob.amount -= use
+        used = min(balance, owed)
+        for cr in held:
+            use = used * cr.balance / balance
+            e.ledger.post(((buyer, Account.COMPUTE_COST, use), (buyer, Account.CREDITS_RECEIVABLE, -use),
+                           (cloud, Account.DEFERRED_REVENUE, use), (cloud, Account.REVENUE, -use)),
+                          f"{cr.id}: credits redeemed")
+            cr.balance -= use
+        for ob in dues:
+            ob.amount -= used * ob.amount / owed
