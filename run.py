@@ -70,6 +70,10 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=whole_number(0), default=None, help="seed for every scenario (default: each config's)")
     e.add_argument("--quarters", type=whole_number(1, 200), default=None, help="quarters (default: each config's)")
     e.add_argument("--embed-font", action="store_true", help="inline the Japanese font (adds ~8 MB)")
+    d = sub.add_parser("distress", help="distress, default and rescue across seeds of the baseline and every scenario")
+    from analysis.distress_report import add_arguments
+
+    add_arguments(d)
     add_study_commands(sub)
     return p
 
@@ -408,6 +412,18 @@ def simulate(model):
     return model.run()  # nothing is left to step: run() lets Mesa free the finished model
 
 
+def distress_run(job: tuple[str, int]) -> dict:
+    """One run of ``run.py distress``: the config and seed simulated, its figures taken from its tables."""
+    from analysis.distress_report import figures_of_run
+    from economy.config import load_config
+    from economy.records import frames
+    from model import AIFinanceModel
+
+    path, seed = job
+    model = AIFinanceModel(config=load_config(path), seed=seed).run()
+    return figures_of_run(frames(model), [co.entity for co in model.companies if co.role == "lab"])
+
+
 def default_out(name: str) -> Path:
     """``results/<run.name>``; the config's schema keeps names to one plain folder name, checked here again."""
     out = DEFAULT_OUT / name
@@ -430,6 +446,10 @@ def main(argv: list[str] | None = None) -> int:
         return dispatch(args, study_kit())
     if args.command == "export":
         return export_command(args)
+    if args.command == "distress":
+        from analysis.distress_report import main as distress_report
+
+        return distress_report(args, distress_run)
     if args.command == "report":
         return report_command(args.folder, args.out, args.quiet)
     return run_command(args.config, args.seed, args.quarters, args.out, args.force, args.figures, args.quiet)

@@ -1,7 +1,7 @@
 """How distress, default and rescue come out across seeds: the figures a credit analyst checks first.
 
-    .venv/bin/python -m analysis.distress_report                     # baseline seeds 0-19, every scenario 0-9
-    .venv/bin/python -m analysis.distress_report --seeds 5 --baseline-seeds 5 --workers 2
+    .venv/bin/python run.py distress                       # baseline seeds 0-19, every scenario seeds 0-9
+    .venv/bin/python run.py distress --seeds 5 --baseline-seeds 5 --workers 2
 
 For the baseline and each shipped scenario it prints the share of runs with a systemic event
 (MODEL.md 6a: contagion, lender losses or a rescue) beside the old count rule; defaults by the
@@ -10,6 +10,7 @@ channel that brought them (and how many another firm's default caused); the larg
 (median and 5-95%); the lowest capital ratio any lender reached; and whether two scenarios gave
 identical results. Then the calibration figures of the baseline (tests/test_calibration.py's
 bands). Runs are independent, so they go to worker processes; the figures do not depend on how many.
+The runs themselves are made by a function run.py passes in (this package does not import the model).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import statistics
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -30,18 +32,12 @@ CONTAGION = {"payment", "equity", "collateral", "credit"}
 BIG_FIVE = ("microsoft", "alphabet", "amazon", "meta", "oracle")
 
 
-def run_one(job: tuple[str, int]) -> dict:
-    """One run's figures (a plain dict, so it crosses processes)."""
+def figures_of_run(tables: dict, labs: list[str]) -> dict:
+    """One run's figures from its tables (a plain dict, so it crosses processes)."""
     from analysis.summary import summarize
-    from economy.config import load_config
-    from economy.records import frames
-    from model import AIFinanceModel
 
-    path, seed = job
-    model = AIFinanceModel(config=load_config(path), seed=seed).run()
-    tables = frames(model)
     sheets, cascade = tables["balance_sheets"], tables["cascade"]
-    summary = summarize(tables, [co.entity for co in model.companies if co.role == "lab"])
+    summary = summarize(tables, labs)
     failed = sheets[sheets.status == "defaulted"]
     lenders = sheets[(sheets.role == "lender") & (sheets.total_assets > 0)]
     # brought down by a default: a contagion channel from a firm that itself defaulted (a lender merely refusing is not)
@@ -117,17 +113,22 @@ def calibration(runs: list[dict]) -> list[str]:
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the seeds and print the report."""
-    p = argparse.ArgumentParser(prog="python -m analysis.distress_report", description=__doc__.splitlines()[0])
-    p.add_argument("--baseline-seeds", type=int, default=20, help="seeds 0..N-1 of the baseline (default 20)")
-    p.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 of each scenario (default 10)")
-    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    args = p.parse_args(argv)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options: how many seeds of the baseline and of each scenario, and how many worker processes."""
+    from economy.provenance import whole_number
+
+    p.add_argument("--baseline-seeds", type=whole_number(1, 1000), default=20,
+                   help="seeds 0..N-1 of the baseline (default 20)")
+    p.add_argument("--seeds", type=whole_number(1, 1000), default=10, help="seeds 0..N-1 of each scenario (default 10)")
+    p.add_argument("--workers", type=whole_number(1, 64), default=2, help="worker processes (default 2)")
+
+
+def main(args: argparse.Namespace, run_seed: Callable[[tuple[str, int]], dict]) -> int:
+    """Run the seeds with ``run_seed`` (config path, seed) -> :func:`figures_of_run`'s dict, and print the report."""
     configs = [("baseline", BASELINE, args.baseline_seeds)] + [(s.stem, s, args.seeds) for s in SCENARIOS]
     jobs = [(str(path), seed) for _name, path, n in configs for seed in range(n)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        results = list(pool.map(run_one, jobs, chunksize=2))
+        results = list(pool.map(run_seed, jobs, chunksize=2))
     at = 0
     digests: dict[str, str] = {}
     lines: list[str] = []
@@ -141,7 +142,3 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"scenarios with identical results to another: {twins or 'none'}")
     print("\n".join(lines))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
