@@ -310,6 +310,13 @@ class Loan(Contract):
     min_dscr: float | None = None
     sold_by: int | None = None
     """The lender that sold this loan when it failed (its buyer, outside investors, does not roll it)."""
+    limit: float | None = None
+    """A revolver's committed maximum principal; None for a loan that cannot be drawn further."""
+
+    @property
+    def undrawn(self) -> float:
+        """What the borrower may still draw under a revolver's commitment (0 for any other loan)."""
+        return max(0.0, self.limit - self.principal) if self.limit is not None else 0.0
 
     def rate_annual(self, policy_rate_annual: float) -> float:
         """The annual rate this quarter."""

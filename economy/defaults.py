@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from economy.actions import extinguish_in_default, forgive, pay_for_borrower, repay
+from economy.actions import draw, extinguish_in_default, forgive, pay_for_borrower, repay
 from economy.channels import Channel
 from economy.concessions import concede_dues, units_after
 from economy.config import Distress
@@ -32,12 +32,14 @@ from economy.contracts import (
     State,
     Warrant,
 )
+from economy.credit import LoanRequest, clear_loan_requests
 from economy.equity import issue_shares_to, sell_shares_outside
 from economy.ledger import ASSETS, LIABILITIES, Account
 from economy.lending import fund_government
 from economy.procurement import deliver_systems
 from economy.state import EXTERNAL, Economy, Firm, Status
 from economy.units import money_tol, quarterly_rate
+from economy.views import capital_ratio
 
 MAX_ROUNDS = 50
 LIQUID = (Account.STAKES, Account.OTHER_ASSETS)
@@ -65,12 +67,14 @@ class DefaultRules:
             of cash can sell, or None.
         concede: ``concede(ask, dues, backlog, deferrable, params)``: the haircut and delay a seller of compute
             grants a failing buyer on this quarter's dues, or None if it refuses.
+        honour: ``honour(lender_alive, capital_ratio, min_capital_ratio)``: whether a lender lets a revolver be drawn.
     """
 
     rescue: Callable[[str, float, float], bool]
     margin_call: Callable[[float, float, float], float]
     issue: Callable[[float, float, float, Distress], tuple[float, float] | None]
     concede: Callable[[float, float, float, float, Distress], Terms | None]
+    honour: Callable[[bool, float, float], bool]
 
 
 class DefaultResolver:
@@ -109,6 +113,7 @@ class DefaultResolver:
             # every firm in trouble raises what it can before anyone pays: sales and new shares bring money from
             # outside only, so no firm's ladder depends on another's; arrears are then paid until no one more can
             troubled = sorted((m.by_holder[h] for h in triggers), key=lambda co: co.entity)
+            self._draw_revolvers(troubled)
             for co in troubled:
                 self._raise_cash(co)
             cured = self._cure_all(troubled)
@@ -139,6 +144,62 @@ class DefaultResolver:
         short = arrears + sum(cure for _loan, cure in cures) - co.cash()
         if short > money_tol(arrears):
             self._renegotiate(co, short)
+
+    def _draw_revolvers(self, troubled: list[Firm]) -> None:
+        """Rung 1, first: every firm in trouble draws its committed revolvers for what it is short, all at once.
+
+        A firm's need is split over its revolvers in proportion to what is undrawn on them,
+        among the lenders that honour the draw (``rules.honour``; a refusal is the credit
+        channel). Each lender's capacity is its cash before anyone draws, and when the draws
+        on it exceed that, every draw is cut in the same proportion
+        (``economy.credit.clear_loan_requests``), so no borrower draws first.
+        """
+        m = self.m
+        capacity: dict[int, float] = {}
+        asked: list[tuple[Loan, LoanRequest]] = []
+        for co in troubled:
+            arrears, cures = self._due_now(co)
+            short = arrears + math.fsum(cure for _loan, cure in cures) - co.cash()
+            if (not arrears and not cures) or short <= money_tol(arrears):
+                continue
+            # the commitment ends with the quarter the revolver matures: it is not drawn to repay itself
+            lines = [loan for loan in m.book.of_kind_to(Loan, co.holder)
+                     if loan.live(self.q) and loan.end is not None and self.q < loan.end and loan.undrawn > 0]
+            honoured = []
+            for loan in lines:
+                if self._honours(loan):
+                    honoured.append(loan)
+                    continue
+                lender = m.by_holder[loan.from_party]
+                m.event("revolver_refused", lender, co, loan.undrawn,
+                        f"{lender.spec.name} refuses {co.spec.name} a draw on its ${loan.undrawn:.1f}B undrawn revolver "
+                        f"{loan.id}: the lender is failing itself", Channel.CREDIT.value)
+                m.note_channel(co.holder, Channel.CREDIT, min(loan.undrawn, short), lender.entity)
+            undrawn = math.fsum(loan.undrawn for loan in honoured)
+            for loan in honoured:
+                need = min(loan.undrawn, short * loan.undrawn / undrawn)
+                asked.append((loan, LoanRequest(co.holder, loan.from_party, need, loan.spread_bp or 0.0)))
+                capacity[loan.from_party] = max(0.0, self.led.balance(loan.from_party, Account.CASH))
+        if not asked:
+            return
+        granted = clear_loan_requests([request for _loan, request in asked], capacity)
+        for (loan, request), amount in zip(asked, granted, strict=True):
+            if amount <= money_tol(request.amount):
+                continue
+            draw(self.led, loan, amount)
+            co, lender = m.by_holder[loan.to_party], m.by_holder.get(loan.from_party)
+            cut = (f" (of ${request.amount:.1f}B asked: its lender's cash is shared pro rata)"
+                   if amount < request.amount - 1e-9 else "")
+            m.event("revolver_drawn", co, lender, amount,
+                    f"{co.spec.name} draws ${amount:.1f}B on its revolver {loan.id}, ${loan.undrawn:.1f}B left undrawn{cut}")
+
+    def _honours(self, loan: Loan) -> bool:
+        """Whether the lender of a revolver lets it be drawn now (an outside lender always does)."""
+        lender = self.m.by_holder.get(loan.from_party)
+        if lender is None:
+            return True
+        floor = lender.spec.lender.min_capital_ratio if lender.spec.lender is not None else 0.0
+        return self.rules.honour(lender.alive, capital_ratio(self.m, lender), floor)
 
     def _renegotiate(self, co: Firm, gap: float) -> None:
         """Rung 3: the sellers of the buyer's running compute contracts give way on its dues if its failure costs them more.
@@ -615,6 +676,7 @@ class DefaultResolver:
                            (co.holder, Account.LOANS_HELD, -par)), f"{loan.id}: sold from {co.entity}'s estate")
             m.book.change_from_party(loan, m.external)
             loan.sold_by = co.holder
+            loan.limit = None  # the buyers take the loan, not the failed lender's promise to lend more
             borrower = m.by_holder.get(loan.to_party)
             m.event("loan_sold", co, borrower, par,
                     f"{co.spec.name}'s ${par:.1f}B loan to {m.name_of(self.led.names[loan.to_party])} is sold to outside "

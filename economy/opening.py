@@ -110,7 +110,7 @@ def build_contracts(cfg: Config, index: dict[str, int]) -> ContractBook:
                      amortisation=k.amortisation, interest_only_until=q(k.interest_only_until),
                      seniority=k.seniority, collateral=k.collateral,
                      collateral_issuer=index[k.collateral_issuer] if k.collateral_issuer else None,
-                     max_ltv=k.covenants.max_ltv, min_dscr=k.covenants.min_dscr)
+                     max_ltv=k.covenants.max_ltv, min_dscr=k.covenants.min_dscr, limit=k.commitment)
         elif k.kind == "backstop":
             c = Backstop(**common, from_party=index[k.guarantor], to_party=index[k.beneficiary], amount=k.maximum,
                          start=q(k.start), end=q(k.end))

@@ -130,7 +130,7 @@ CASES: list = [
     pytest.param(mutated(lambda d: company(d, "cloud")["opening"].update(cash=-5.0)),
                  (("companies[1](id=cloud).opening.cash", ("greater than or equal to 0", "-5")),), id="negative_cash"),
     pytest.param(mutated(lambda d: contract(d, "term-loan").update(principal=-10.0)),
-                 (("contracts[1](id=term-loan).principal", ("greater than 0", "-10")),), id="negative_principal"),
+                 (("contracts[1](id=term-loan).principal", ("greater than or equal to 0", "-10")),), id="negative_principal"),
     pytest.param(mutated(lambda d: contract(d, "rent").update(total_value=-48.0)),
                  (("contracts[0](id=rent).total_value", ("greater than 0", "-48")),), id="negative_total_value"),
     pytest.param(mutated(lambda d: company(d, "lab")["lab"].update(market_share=1.5)),
@@ -183,7 +183,7 @@ CASES: list = [
     pytest.param(override("base: missing.yaml\nrun: {seed: 3}\n"), (("base", ("missing.yaml", "not found")),), id="base_missing"),
     pytest.param(override("base: override.yaml\nrun: {seed: 3}\n"), (("base", ("loop",)),), id="base_loop"),
     pytest.param(override("base: tiny.yaml\ncontracts:\n  - {id: term-loan, principal: -10.0}\n"),
-                 (("contracts[1](id=term-loan).principal", ("greater than 0", "-10")),), id="override_breaks_field"),
+                 (("contracts[1](id=term-loan).principal", ("greater than or equal to 0", "-10")),), id="override_breaks_field"),
 ]
 
 CASE_IDS = [case.id for case in CASES]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from economy.config.schema_base import EntityId, Money, PositiveMoney, QuarterLabel, Share, Strict
 
@@ -125,7 +125,9 @@ class LoanSpec(_Contract):
     instrument: Literal["loan", "bond", "abs", "margin_loan"] = "loan"
     lender: EntityId
     borrower: EntityId
-    principal: PositiveMoney
+    principal: Money
+    commitment: PositiveMoney | None = None
+    """A revolver's committed limit: the borrower may draw up to it in distress (``principal`` is drawn at the start)."""
     fixed_rate_annual: Annotated[float, Field(ge=0, le=1)] | None = None
     spread_bp: Annotated[float, Field(ge=0, le=5000)] | None = None
     start: QuarterLabel
@@ -137,6 +139,15 @@ class LoanSpec(_Contract):
     collateral_issuer: EntityId | None = None
     covenants: Covenants = Covenants()
     tied_to: EntityId | None = None
+
+    @model_validator(mode="after")
+    def _drawn_within_the_commitment(self) -> LoanSpec:
+        # an undrawn revolver is a loan of 0 with a commitment; any other loan lends something
+        if self.commitment is None and self.principal <= 0:
+            raise ValueError(f"'principal' must be > 0 for a loan without a commitment: {self.principal:g}")
+        if self.commitment is not None and self.principal > self.commitment:
+            raise ValueError(f"'principal' must be <= 'commitment': {self.principal:g} > {self.commitment:g}")
+        return self
 
 
 class BackstopSpec(_Contract):
