@@ -1,6 +1,7 @@
 """The distress ladder's own rules (MODEL.md 6a): what a firm short of cash can raise before it defaults.
 
-A firm with a committed revolver draws it first, unless its lender is failing itself.
+A firm with a committed revolver draws it first, unless its lender is failing itself; after
+selling holdings, a firm still short sells part of its fleet into the secondary market.
 Any company, not only a lab, can sell new shares when it is short; the round clears at a
 price instead of failing outright: the less investors want it (the larger the round
 against the firm's value, the more fearful the market), the deeper the discount and so
@@ -8,6 +9,8 @@ the dilution of every existing holder.
 """
 
 from __future__ import annotations
+
+import math
 
 from economy.config import Distress
 
@@ -57,3 +60,54 @@ def honours_draw(lender_alive: bool, capital_ratio: float, min_capital_ratio: fl
         (True, False, False)
     """
     return lender_alive and capital_ratio >= min_capital_ratio
+
+
+def hardware_sale_share(need: float, value: float, liens: float, resale: float, depth: float, max_share: float) -> float:
+    """The share of its fleet a firm short of cash sells: enough to cover its need net of the liens released, at most a cap.
+
+    The secondary market is thin (``WorldProcess.fire_sale``): selling hardware worth ``x`` at
+    full price fetches ``depth * ln(1 + x * resale / depth)`` when the resale price is already
+    ``resale``. Selling hardware pledged to lenders releases their lien only if they are repaid the
+    same share of their loans, so the firm keeps the proceeds less that share of the secured debt.
+    It sells what covers its need by that reckoning (its own sale alone; others selling at the
+    same time lower the price further), never more than ``max_share`` of its fleet, nor past the
+    point where selling more would raise less; a fleet that raises nothing net is not sold.
+
+    Args:
+        need: Cash the firm is short ($B).
+        value: Its fleet at full resale price ($B).
+        liens: Principal of the loans secured on the hardware ($B).
+        resale: Today's resale price as a share of full value.
+        depth: The secondary market's depth ($B; ``world.gpu.fire_sale_depth``; infinite: no price impact).
+        max_share: The most of its fleet it sells in a quarter (it needs the rest to serve its customers).
+
+    Example:
+        1 short, a fleet of 40 unpledged, a market 50 deep: sell x with 50 ln(1 + x / 50) = 1,
+        x = 50 (e^0.02 - 1) = 1.0101, 2.5% of the fleet; a fleet worth less than its liens is kept.
+
+        >>> round(hardware_sale_share(1.0, 40.0, 0.0, 1.0, 50.0, 0.25), 6)
+        0.025252
+        >>> hardware_sale_share(1.0, 40.0, 45.0, 1.0, 50.0, 0.25)
+        0.0
+    """
+    if need <= 0 or value <= 0 or max_share <= 0 or resale <= 0:
+        return 0.0
+    lien_per_value = liens / value
+    thin = math.isfinite(depth)
+
+    def net(x: float) -> float:
+        fetched = depth * math.log1p(x * resale / depth) if thin else x * resale
+        return fetched - x * lien_per_value
+
+    top = max_share * value
+    if lien_per_value > 0 and thin:  # past its peak, the price falls faster than the liens shrink
+        top = min(top, max(0.0, depth * (1.0 / lien_per_value - 1.0 / resale)))
+    if top <= 0 or net(top) <= 0:
+        return 0.0
+    if net(top) <= need:
+        return top / value
+    lo, hi = 0.0, top
+    for _ in range(100):  # net is increasing up to its peak: bisect for net(x) = need
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if net(mid) < need else (lo, mid)
+    return hi / value

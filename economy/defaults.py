@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from economy.actions import draw, extinguish_in_default, forgive, pay_for_borrower, repay
+from economy.capacity import Vintage
 from economy.channels import Channel
 from economy.concessions import concede_dues, units_after
 from economy.config import Distress
@@ -68,6 +69,8 @@ class DefaultRules:
         concede: ``concede(ask, dues, backlog, deferrable, params)``: the haircut and delay a seller of compute
             grants a failing buyer on this quarter's dues, or None if it refuses.
         honour: ``honour(lender_alive, capital_ratio, min_capital_ratio)``: whether a lender lets a revolver be drawn.
+        sell_hardware: ``sell_hardware(need, value, liens, resale, depth, max_share)``: the share of its fleet a
+            firm short of cash sells into the secondary market.
     """
 
     rescue: Callable[[str, float, float], bool]
@@ -75,6 +78,7 @@ class DefaultRules:
     issue: Callable[[float, float, float, Distress], tuple[float, float] | None]
     concede: Callable[[float, float, float, float, Distress], Terms | None]
     honour: Callable[[bool, float, float], bool]
+    sell_hardware: Callable[[float, float, float, float, float, float], float]
 
 
 class DefaultResolver:
@@ -115,6 +119,9 @@ class DefaultResolver:
             troubled = sorted((m.by_holder[h] for h in triggers), key=lambda co: co.entity)
             self._draw_revolvers(troubled)
             for co in troubled:
+                self._sell_holdings(co)
+            self._sell_hardware(troubled)
+            for co in troubled:
                 self._raise_cash(co)
             cured = self._cure_all(troubled)
             for co in troubled:
@@ -128,22 +135,90 @@ class DefaultResolver:
         arrears = sum(ob.amount - ob.paid for ob in self._unpaid(co)) if co.holder in self.m.shortfall else 0.0
         return arrears, self.cures.get(co.holder, [])
 
-    def _raise_cash(self, co: Firm) -> None:
-        """The distress ladder before default (MODEL.md 6a): holdings sold, new shares sold, then its sellers asked to give way.
+    def _short(self, co: Firm) -> tuple[float, float]:
+        """What a firm in trouble is short of cash this round, and its arrears; ``(0, 0)`` if its trouble is not cash.
 
         A firm whose trouble is not cash (its losses wiped out its equity, a margin call it
-        could not meet) raises nothing here.
+        could not meet) climbs no rung of the ladder.
         """
         arrears, cures = self._due_now(co)
-        short = arrears + sum(cure for _loan, cure in cures) - co.cash()
-        if (not arrears and not cures) or short <= 0:
-            return
-        short -= self.sell_assets(co, short, self.distress.holding_sale_discount)
+        if not arrears and not cures:
+            return 0.0, 0.0
+        return max(0.0, arrears + math.fsum(cure for _loan, cure in cures) - co.cash()), arrears
+
+    def _sell_holdings(self, co: Firm) -> None:
+        """Rung 1: stakes and other holdings sold to outside investors at ``holding_sale_discount`` below their value."""
+        short, arrears = self._short(co)
+        if short > money_tol(arrears):
+            self.sell_assets(co, short, self.distress.holding_sale_discount)
+
+    def _raise_cash(self, co: Firm) -> None:
+        """The ladder's last rungs before default (MODEL.md 6a): new shares sold, then its sellers asked to give way."""
+        short, arrears = self._short(co)
         if short > money_tol(arrears):
             self._issue_in_distress(co, short)
-        short = arrears + sum(cure for _loan, cure in cures) - co.cash()
+        short, arrears = self._short(co)
         if short > money_tol(arrears):
             self._renegotiate(co, short)
+
+    def _sell_hardware(self, troubled: list[Firm]) -> None:
+        """Rung 1: firms still short sell part of their fleets into the secondary market, all in one block.
+
+        Each firm decides from today's resale price what share of its fleet to sell
+        (``rules.sell_hardware``: enough that the proceeds of its sale alone in the thin market,
+        less what releases the liens of the lenders secured on the hardware, cover what it is
+        short, at most ``hardware_sale_share``). The sales of every firm are sold together into the thin
+        market (``WorldProcess.fire_sale``: the price falls with the volume, and the resale
+        price falls for every GPU-backed loan) and each firm receives the block's proceeds
+        in proportion to the value it sold, so no seller is served first. The same share of
+        every vintage is sold; lenders secured on the hardware are repaid that share of
+        their loans from the proceeds first. What the sale fetched below today's value is the
+        seller's ``sale_discount`` loss (collateral channel).
+        """
+        m, led = self.m, self.led
+        w, mk = m.config.world, m.market
+        hw_cost = w.capex_per_gw * w.hardware_share
+        offers: list[tuple[Firm, float, float, list[Loan]]] = []
+        for co in troubled:
+            short, arrears = self._short(co)
+            if short <= money_tol(arrears) or not co.fleet.vintages:
+                continue
+            par = co.fleet.market_value(self.q, hw_cost, mk.price_index, 1.0, w.gpu.decline_annual)
+            liens = self._secured_on(co, ("hardware",))
+            depth = w.gpu.fire_sale_depth if self.on.collateral else math.inf
+            share = self.rules.sell_hardware(short, par, math.fsum(loan.principal for loan in liens), mk.resale_factor,
+                                             depth, self.distress.hardware_sale_share)
+            if share > 0:
+                offers.append((co, share, par * mk.resale_factor, liens))
+        if not offers:
+            return
+        at_par = {co.holder: share * co.fleet.market_value(self.q, hw_cost, mk.price_index, 1.0, w.gpu.decline_annual)
+                  for co, share, _today, _liens in offers}
+        block = math.fsum(at_par.values())
+        proceeds = m.world.fire_sale(block) if self.on.collateral else block * mk.resale_factor
+        for co, share, today, liens in offers:
+            got = proceeds * at_par[co.holder] / block if block > 0 else 0.0
+            book = share * co.fleet.hardware_book
+            gw = share * co.fleet.hardware_gw
+            keep = 1.0 - share
+            co.fleet.vintages = [Vintage(v.built, v.gw * keep, v.cost * keep, v.book * keep, v.life)
+                                 for v in co.fleet.vintages]
+            led.post(((m.external, Account.OTHER_ASSETS, got), (m.external, Account.CASH, -got),
+                      (co.holder, Account.CASH, got), (co.holder, Account.LOSSES, book - got),
+                      (co.holder, Account.HARDWARE, -book)), f"{co.entity}: hardware sold in distress")
+            if share * today - got > money_tol(today):
+                m.losses.append({"quarter": self.label, "holder": co.entity, "source": "hardware", "kind": "sale_discount",
+                                 "channel": Channel.COLLATERAL.value, "amount": share * today - got})
+            # the liens on what is sold are released: the secured lenders take that share of their loans first
+            owed = math.fsum(share * loan.principal for loan in liens)
+            ratio = min(1.0, got / owed) if owed > 0 else 0.0
+            for loan in liens:
+                if share * loan.principal * ratio > 0:
+                    repay(led, loan, share * loan.principal * ratio, "lien released on hardware sold")
+            m.fire_sellers.append(co.entity)
+            m.event("hardware_sold", co, None, got,
+                    f"{co.spec.name} sells {gw:.2f} GW of its hardware ({share:.0%} of its fleet) for ${got:.1f}B to pay "
+                    f"what is due (resale price now {m.market.resale_factor:.0%} of value)", Channel.COLLATERAL.value)
 
     def _draw_revolvers(self, troubled: list[Firm]) -> None:
         """Rung 1, first: every firm in trouble draws its committed revolvers for what it is short, all at once.
@@ -158,9 +233,8 @@ class DefaultResolver:
         capacity: dict[int, float] = {}
         asked: list[tuple[Loan, LoanRequest]] = []
         for co in troubled:
-            arrears, cures = self._due_now(co)
-            short = arrears + math.fsum(cure for _loan, cure in cures) - co.cash()
-            if (not arrears and not cures) or short <= money_tol(arrears):
+            short, arrears = self._short(co)
+            if short <= money_tol(arrears):
                 continue
             # the commitment ends with the quarter the revolver matures: it is not drawn to repay itself
             lines = [loan for loan in m.book.of_kind_to(Loan, co.holder)

@@ -101,6 +101,8 @@ class Distress(Strict):
     receivables, other assets and non-AI businesses at ``other_asset_recovery``, a failed
     lender's loans at ``loan_sale_price`` of par; the hardware is fire-sold (``gpu``).
 
+    A firm still short after selling holdings sells up to ``hardware_sale_share`` of its fleet
+    into the secondary market (0: it does not), which lowers the resale price for everyone.
     A seller of compute to a buyer still short after that gives way on the buyer's dues
     (``renegotiation``, on by default) when it costs it less than the buyer's failure: a
     ``renegotiation_haircut_share`` of what it concedes is forgiven, the rest added to the
@@ -117,6 +119,7 @@ class Distress(Strict):
     shell_recovery: Share = 0.5
     other_asset_recovery: Share = 0.7
     loan_sale_price: Share = 0.9
+    hardware_sale_share: Share = 0.25
     renegotiation: bool = True
     renegotiation_haircut_share: Share = 0.5
     renegotiation_delay_cost: Share = 0.2
