@@ -265,10 +265,12 @@ class Warrant(Contract):
     vested_fraction: float = 0.0
     exercised: float = 0.0
     """Shares (billions) already bought at the strike; they are the holder's stake now, no longer a claim."""
+    sold: float = 0.0
+    """Vested shares (billions) whose claim the holder sold to outside investors: a warrant of theirs now."""
 
     def open_shares(self) -> float:
-        """Vested shares not yet exercised: the claim that dilutes the issuer's shareholders."""
-        return max(0.0, self.shares * self.vested_fraction - self.exercised)
+        """Vested shares not yet exercised nor sold: the holder's claim that dilutes the issuer's shareholders."""
+        return max(0.0, self.shares * self.vested_fraction - self.exercised - self.sold)
 
     def vest(self, delivered_gw: float, share_price: float) -> float:
         """Vest every step whose GW and price conditions hold; return the vested fraction.

@@ -147,10 +147,53 @@ class DefaultResolver:
         return max(0.0, arrears + math.fsum(cure for _loan, cure in cures) - co.cash()), arrears
 
     def _sell_holdings(self, co: Firm) -> None:
-        """Rung 1: stakes and other holdings sold to outside investors at ``holding_sale_discount`` below their value."""
+        """Rung 1: stakes, other holdings, then vested warrants sold to outside investors at ``holding_sale_discount`` off."""
         short, arrears = self._short(co)
         if short > money_tol(arrears):
-            self.sell_assets(co, short, self.distress.holding_sale_discount)
+            short -= self.sell_assets(co, short, self.distress.holding_sale_discount)
+        if short > money_tol(arrears):
+            self._sell_warrants(co, short, self.distress.holding_sale_discount)
+
+    def _sell_warrants(self, co: Firm, up_to: float, discount: float) -> float:
+        """Sell the same share of every vested warrant the firm holds to outside investors, ``discount`` below its mark.
+
+        The buyers get a warrant of their own on the sold shares (fully vested, same strike), so
+        the claim keeps diluting the issuer's shareholders; the seller's warrant keeps its unvested
+        part. What the sale fetched below the mark is the seller's ``sale_discount`` loss. Returns the
+        proceeds.
+        """
+        m, led = self.m, self.led
+        keep = 1.0 - discount
+        held = [w for w in m.book.of_kind_to(Warrant, co.holder) if w.state in LIVE and w.amount > 0
+                and w.open_shares() > 0 and m.by_holder[w.from_party].alive]
+        worth = math.fsum(w.amount for w in held)
+        if worth <= 0 or up_to <= 0 or keep <= 0:
+            return 0.0
+        take = min(1.0, up_to / (worth * keep))
+        for w in held:
+            shares, mark = take * w.open_shares(), take * w.amount
+            price = mark * keep
+            key, n = f"{w.id}-sold-{self.label}", 1
+            while key in m.book.by_id:  # sold again in a later round of the same quarter
+                n += 1
+                key = f"{w.id}-sold-{self.label}-{n}"
+            m.book.add(Warrant(id=key, kind=w.kind, from_party=w.from_party, to_party=m.external, amount=price,
+                               start=self.q, end=w.end, source=f"sold by {co.entity} in distress", shares=shares,
+                               strike=w.strike, vested_fraction=1.0))
+            w.sold += shares
+            w.amount -= mark
+            led.post(((co.holder, Account.CASH, price), (co.holder, Account.WARRANTS, -mark),
+                      (co.holder, Account.LOSSES, mark - price),
+                      (m.external, Account.WARRANTS, price), (m.external, Account.CASH, -price)),
+                     f"{w.id}: vested warrant sold in distress")
+            issuer = m.by_holder[w.from_party]
+            if mark - price > money_tol(mark):
+                m.losses.append({"quarter": self.label, "holder": co.entity, "source": issuer.entity,
+                                 "kind": "sale_discount", "channel": Channel.COLLATERAL.value, "amount": mark - price})
+            m.event("warrant_sold", co, issuer, price,
+                    f"{co.spec.name} sells its vested warrant on {shares * 1000:.0f}M {issuer.spec.name} shares "
+                    f"(${mark:.1f}B at its mark) to outside investors for ${price:.1f}B to pay what is due")
+        return worth * take * keep
 
     def _raise_cash(self, co: Firm) -> None:
         """The ladder's last rungs before default (MODEL.md 6a): new shares sold, then its sellers asked to give way."""

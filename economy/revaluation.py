@@ -220,7 +220,9 @@ def value_firms(e: Economy) -> None:
     shares = np.array([shares_of(e, co) for co in e.firms])
     warrants = [w for w in e.book.of_kind(Warrant) if w.state in LIVE and e.by_holder[w.from_party].alive]
     for _vesting in range(1 + sum(len(w.steps) for w in warrants)):
-        claims = [WarrantClaim(w.from_party, w.to_party if e.by_holder[w.to_party].alive else None, w.open_shares(),
+        # a claim held outside the model (sold by a firm in distress) or by a failed holder dilutes, but is no one's asset here
+        claims = [WarrantClaim(w.from_party, w.to_party if w.to_party in e.by_holder and e.by_holder[w.to_party].alive
+                               else None, w.open_shares(),
                                w.strike) for w in warrants]
         solved = solve_equity(net_own, S, fixed, shares, claims)
         if not _vest(e, warrants, solved.equity, shares):
