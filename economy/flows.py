@@ -31,8 +31,8 @@ compute cost → revenue         ``compute``; ``revenue_share``, ``backstop`` un
 opex → revenue                 ``sales`` (outside buyers: end users, non-AI business, chips
                                bought outside the model), ``operating_cost`` (to the outside)
 opex → other income            ``penalty`` (a termination penalty), ``interest`` (outside)
-other assets → an asset        ``fire_sale`` (hardware), ``estate_sale`` (data centres,
-  (outside buyer)              receivables, non-AI business), ``asset_sale`` (stakes, holdings)
+other assets (or a warrant)    ``fire_sale`` (hardware), ``estate_sale`` (data centres,
+  → an asset (outside buyer)   receivables, non-AI business), ``asset_sale`` (stakes, holdings, warrants)
 payables, funding → any        ``recovery`` (a claim held outside paid: a failed firm's estate
                                pays its outside creditors, a debtor the dues paid for it)
 losses → other income          ``recovery`` (an estate passes on money received after its default)
@@ -69,7 +69,7 @@ EXTERNAL_ROLE = "external"
 _SOLD_ASSETS = {
     Account.HARDWARE: "fire_sale", Account.DC_SHELLS: "estate_sale", Account.CONSTRUCTION_IN_PROGRESS: "estate_sale",
     Account.RECEIVABLES: "estate_sale", Account.DEPOSITS: "estate_sale", Account.NON_AI_BUSINESS: "estate_sale",
-    Account.STAKES: "asset_sale", Account.OTHER_ASSETS: "asset_sale",
+    Account.STAKES: "asset_sale", Account.OTHER_ASSETS: "asset_sale", Account.WARRANTS: "asset_sale",
 }
 
 
@@ -112,7 +112,8 @@ def payment_kind(payer_account: Account, payee_account: Account, payer_role: str
         return "rescue" if payer_role == "government" else "equity"
     if payer_account is A.RETAINED_EARNINGS:
         return "liquidation_proceeds" if "liquidation" in memo else "dividend"
-    if payer_account is A.OTHER_ASSETS and payer_role == EXTERNAL_ROLE and payee_account in _SOLD_ASSETS:
+    # outside buyers book what they bought as other assets, or as a warrant of their own (vested warrants sold in distress)
+    if payer_account in (A.OTHER_ASSETS, A.WARRANTS) and payer_role == EXTERNAL_ROLE and payee_account in _SOLD_ASSETS:
         return _SOLD_ASSETS[payee_account]
     if payer_account in (A.PAYABLES, A.FUNDING, A.DEFERRED_REVENUE):
         return "recovery"
