@@ -5,6 +5,7 @@
     python run.py report RUN_OR_STUDY [--out FILE]   # the self-contained HTML report of a run or a study folder
     python run.py sweep SPEC | analyze DIR | compare SCENARIO... --seeds N   # parameter studies (README)
     python run.py export SCENARIO... --out handout.html   # a self-contained HTML handout (classroom extras)
+    python run.py circularity [CONFIG...] [--seeds N]   # round-tripped revenue and outside funding across seeds
 
 This is the composition root: it may import every layer, and hands the parameter
 studies what they need from above ``economy`` in a :func:`study_kit`.
@@ -74,6 +75,10 @@ def parser() -> argparse.ArgumentParser:
     from analysis.distress_report import add_arguments
 
     add_arguments(d)
+    c = sub.add_parser("circularity", help="round-tripped revenue and the loop's outside funding need across seeds")
+    from analysis.circularity_report import add_arguments as add_circularity_arguments
+
+    add_circularity_arguments(c)
     add_study_commands(sub)
     return p
 
@@ -424,6 +429,17 @@ def distress_run(job: tuple[str, int]) -> dict:
     return figures_of_run(frames(model), [co.entity for co in model.companies if co.role == "lab"])
 
 
+def circularity_run(job: tuple[str, int, int | None]) -> dict:
+    """One run of ``run.py circularity``: the config, seed and quarters simulated, its circularity figures."""
+    from analysis.circularity_report import figures_of_run
+    from economy.config import load_config
+    from economy.records import frames
+    from model import AIFinanceModel
+
+    path, seed, quarters = job
+    return figures_of_run(frames(AIFinanceModel(config=load_config(path), seed=seed, quarters=quarters).run()))
+
+
 def default_out(name: str) -> Path:
     """``results/<run.name>``; the config's schema keeps names to one plain folder name, checked here again."""
     out = DEFAULT_OUT / name
@@ -450,6 +466,10 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.distress_report import main as distress_report
 
         return distress_report(args, distress_run)
+    if args.command == "circularity":
+        from analysis.circularity_report import main as circularity_report
+
+        return circularity_report(args, circularity_run)
     if args.command == "report":
         return report_command(args.folder, args.out, args.quiet)
     return run_command(args.config, args.seed, args.quarters, args.out, args.force, args.figures, args.quiet)

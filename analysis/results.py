@@ -3,11 +3,12 @@
 A run writes ``balance_sheets.csv``, ``contracts.csv``, ``contract_flows.csv``,
 ``system.csv`` and ``events.csv``, the contagion tables ``cascade.csv`` (who
 defaulted through which channel), ``channels.csv`` (every loss or refusal a
-channel carried) and ``losses.csv`` (losses written off by holders), plus,
-optionally, ``summary.json`` into one folder. :func:`load_results` reads them into
+channel carried) and ``losses.csv`` (losses written off by holders), the flow table
+``payments.csv`` (every payment between two holders), plus, optionally,
+``summary.json`` into one folder. :func:`load_results` reads them into
 a :class:`Results` bundle of pandas DataFrames; folders written before the
-contagion tables existed load with those tables empty. Money is in USD billions, capacity in GW, and quarters are labelled
-like ``"2025Q4"``.
+contagion tables or the payments existed load with those tables empty. Money is in
+USD billions, capacity in GW, and quarters are labelled like ``"2025Q4"``.
 
 Quarter order is preserved: every ``quarter`` column is converted into an ordered
 pandas Categorical whose categories are the quarter labels in order of first
@@ -30,6 +31,7 @@ import pandas as pd
 
 from economy import records
 from economy.channels import Channel
+from economy.flows import PAYMENT_COLUMNS as _PAYMENT_COLUMNS
 
 __all__ = [
     "ASSET_COLUMNS",
@@ -43,6 +45,7 @@ __all__ = [
     "FLOW_COLUMNS",
     "LIABILITY_COLUMNS",
     "LOSS_COLUMNS",
+    "PAYMENT_COLUMNS",
     "SYSTEM_COLUMNS",
     "Results",
     "load_results",
@@ -70,6 +73,8 @@ CASCADE_COLUMNS: tuple[str, ...] = tuple(records.CASCADE_COLUMNS)
 CHANNEL_COLUMNS: tuple[str, ...] = tuple(records.CHANNEL_COLUMNS)
 #: ``losses.csv``: losses written off by holders, by whose default and through which channel.
 LOSS_COLUMNS: tuple[str, ...] = tuple(records.LOSS_COLUMNS)
+#: ``payments.csv``: every payment between two holders (``economy.flows``).
+PAYMENT_COLUMNS: tuple[str, ...] = tuple(_PAYMENT_COLUMNS)
 #: The contagion channels, in the order figures list them.
 CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
 
@@ -83,6 +88,7 @@ _TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "cascade": ("quarter", "entity", "caused_by", "channel"),
     "channels": ("quarter", "holder", "channel", "source"),
     "losses": ("quarter", "holder", "source", "kind", "channel"),
+    "payments": ("quarter", "payer", "payee", "kind", "contract_id", "lab", "payer_account", "payee_account", "memo"),
 }
 
 _SCHEMAS: dict[str, tuple[str, ...]] = {
@@ -94,6 +100,7 @@ _SCHEMAS: dict[str, tuple[str, ...]] = {
     "cascade": CASCADE_COLUMNS,
     "channels": CHANNEL_COLUMNS,
     "losses": LOSS_COLUMNS,
+    "payments": PAYMENT_COLUMNS,
 }
 
 # Tables with a ``quarter`` column, in the order used to establish quarter order.
@@ -105,6 +112,7 @@ _QUARTER_TABLES: tuple[str, ...] = (
     "cascade",
     "channels",
     "losses",
+    "payments",
 )
 
 _QUARTER_RE = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
@@ -125,6 +133,7 @@ class Results:
         cascade: One row per (default, contributing channel); empty if not recorded.
         channels: One row per loss or refusal carried by a contagion channel; empty if not recorded.
         losses: One row per loss written off by a holder; empty if not recorded.
+        payments: One row per payment between two holders; empty if not recorded.
     """
 
     balance_sheets: pd.DataFrame
@@ -137,6 +146,7 @@ class Results:
     cascade: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CASCADE_COLUMNS)))
     channels: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CHANNEL_COLUMNS)))
     losses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(LOSS_COLUMNS)))
+    payments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PAYMENT_COLUMNS)))
 
     @property
     def quarters(self) -> list[str]:
@@ -227,7 +237,7 @@ def load_results(path: str | Path) -> Results:
     """Load a run's results folder.
 
     ``balance_sheets.csv`` is required; the other tables (including
-    ``cascade.csv``, ``channels.csv`` and ``losses.csv``, which older folders lack)
+    ``cascade.csv``, ``channels.csv``, ``losses.csv`` and ``payments.csv``, which older folders lack)
     are optional and become empty DataFrames with their documented columns when
     missing. Columns a table lacks are not added.
 

@@ -17,6 +17,10 @@ buyers (demand, the same amount as ``lost_backlog``). ``defaults_by_channel`` co
 the most to the firm in its last quarter (credit and confidence show up here: a
 refused loan or a failed round is what pushed the firm over, not a loss to others).
 Fiscal cost is what the government paid in rescues and guarantees.
+
+``circularity`` sums the circularity tables of ``economy.circularity`` over the run:
+round-tripped revenue as a share of each firm's revenue over the run (not a mean of
+quarterly shares), and the loop's outside funding by calendar year.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import math
 import pandas as pd
 
 from economy.channels import Channel
+from economy.circularity import OUTSIDE_ROLES
 
 SYSTEMIC_DEFAULTS = 2
 SYSTEMIC_LOSSES = 100.0
 SYSTEMIC_LENDER_LOSS_SHARE = 0.10
 """Losses to lenders, as a share of their opening capital, that make a systemic event by themselves."""
+TOP_CYCLES = 5
+"""How many cycles ``circularity.top_cycles`` lists."""
 
 
 def _year(quarter: str) -> int:
@@ -61,7 +68,8 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
     """The headline figures of a run, as plain JSON-ready values.
 
     Args:
-        tables: The run's tables (``balance_sheets``, ``system``, ``cascade``, ``losses``).
+        tables: The run's tables (``balance_sheets``, ``system``, ``cascade``, ``losses``; ``circularity``, ``loop``
+            and ``cycles`` for the ``circularity`` block, which is left out without them).
         labs: Entity ids of the labs to report on.
     """
     balance_sheets, system = tables["balance_sheets"], tables["system"]
@@ -105,7 +113,56 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "ai_market_value_peak_to_trough": round(float(1 - trough_after / peak) if peak > 0 else 0.0, 5),
         "labs": {lab: lab_figures(balance_sheets, lab, opening) for lab in labs},
     }
+    if "circularity" in tables and "loop" in tables:
+        out["circularity"] = circularity_figures(tables["circularity"], tables["loop"], tables.get("cycles"))
     return _clean(out)
+
+
+def circularity_figures(circularity: pd.DataFrame, loop: pd.DataFrame, cycles: pd.DataFrame | None = None,
+                        top: int = TOP_CYCLES) -> dict:
+    """The run's circular financing (``economy.circularity``): round-tripped revenue per firm, the loop by year.
+
+    Args:
+        circularity: The ``circularity`` table (per firm and quarter).
+        loop: The ``loop`` table (per quarter).
+        cycles: The ``cycles`` table, or None.
+        top: How many cycles ``top_cycles`` lists.
+
+    Returns:
+        ``firms``: for each firm of the loop with revenue in the run, its revenue over the run and the shares of it
+        that were round-tripped (direct, one step removed, both) and paid from loop funding; the loop's outside
+        funding need and net outside funding summed by year, the share of its spending financed inside the loop by
+        year; ``top_cycles``: the cycles with the largest volume summed over the quarters ``cycles`` lists them in.
+    """
+    firms = {}
+    inside = circularity[~circularity.role.isin(OUTSIDE_ROLES)]
+    sums = inside.groupby("entity", sort=False)[["revenue", "round_trip_direct", "round_trip_one_step",
+                                                  "loop_financed"]].sum()
+    for entity, row in sums.iterrows():
+        if row.revenue <= 0:
+            continue
+        firms[str(entity)] = {
+            "revenue": round(float(row.revenue), 3),
+            "direct_share": round(float(row.round_trip_direct / row.revenue), 5),
+            "one_step_share": round(float(row.round_trip_one_step / row.revenue), 5),
+            "round_trip_share": round(float((row.round_trip_direct + row.round_trip_one_step) / row.revenue), 5),
+            "loop_financed_share": round(float(row.loop_financed / row.revenue), 5),
+        }
+    years = loop.assign(year=loop.quarter.astype(str).map(_year)).groupby("year")
+    by_year = years[["outside_funding_need", "outside_funding_net", "financed_inside", "spending"]].sum()
+    top_cycles: dict[str, float] = {}
+    if cycles is not None and len(cycles):
+        volume = cycles.groupby("cycle", sort=False).volume.sum().sort_values(ascending=False, kind="stable")
+        top_cycles = {str(c): round(float(v), 3) for c, v in volume.head(top).items()}
+    return {
+        "firms": firms,
+        "outside_funding_need_by_year": {int(y): round(float(v), 3) for y, v in by_year.outside_funding_need.items()},
+        "outside_funding_net_by_year": {int(y): round(float(v), 3) for y, v in by_year.outside_funding_net.items()},
+        "financed_inside_share_by_year": {
+            int(y): round(float(r.financed_inside / r.spending), 5) if r.spending > 0 else 0.0
+            for y, r in by_year.iterrows()},
+        "top_cycles": top_cycles,
+    }
 
 
 def systemic_causes(balance_sheets: pd.DataFrame, cascade: pd.DataFrame, written_off: pd.DataFrame, rescued: list[str],

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from economy.channels import ChannelLog
+from economy.circularity import CIRCULARITY_COLUMNS, CYCLE_COLUMNS, LOOP_COLUMNS, circularity_rows
 from economy.flows import EXTERNAL_ROLE, PAYMENT_COLUMNS, payment_rows
 from economy.ledger import ASSETS, LIABILITIES, Account, AccountingError
 from economy.state import Economy, Firm, Status
@@ -212,6 +213,11 @@ def frames(model: RunRecord) -> dict:
     """
     import pandas as pd
 
+    def _round(df: pd.DataFrame) -> None:
+        numbers = df.select_dtypes("float").columns
+        if len(numbers):
+            df[numbers] = df[numbers].round(MONEY_DECIMALS) + 0.0  # + 0.0: no -0 for a tiny negative
+
     tables = {
         "balance_sheets": pd.DataFrame(model.recorder.balance_rows, columns=BALANCE_SHEET_COLUMNS),
         "system": pd.DataFrame(model.recorder.system_rows, columns=SYSTEM_COLUMNS),
@@ -224,9 +230,19 @@ def frames(model: RunRecord) -> dict:
         "payments": pd.DataFrame(model.recorder.payment_rows(), columns=PAYMENT_COLUMNS),
     }
     for df in tables.values():
-        numbers = df.select_dtypes("float").columns
-        if len(numbers):
-            df[numbers] = df[numbers].round(MONEY_DECIMALS) + 0.0  # + 0.0: no -0 for a tiny negative
+        _round(df)
     pay = tables["payments"]
-    tables["payments"] = pay[pay.amount > 0].reset_index(drop=True)  # less than half a dollar is no payment
-    return tables
+    tables["payments"] = pay = pay[pay.amount > 0].reset_index(drop=True)  # less than half a dollar is no payment
+    # circular financing, from the payments as written (so the tables reconcile with payments.csv); columns as
+    # lists, since iterating a frame's rows of text is ten times slower
+    first = tables["balance_sheets"].drop_duplicates("entity")
+    columns = ["quarter", "payer", "payee", "kind", "amount", "payee_account"]
+    firm_rows, loop_rows, cycle_rows = circularity_rows(
+        zip(*(pay[c].tolist() for c in columns), strict=True), tables["contracts"].to_dict("records"),
+        dict(zip(first.entity, first.role, strict=True)), list(tables["system"].quarter[1:]))
+    circular = {"circularity": pd.DataFrame(firm_rows, columns=CIRCULARITY_COLUMNS),
+                "loop": pd.DataFrame(loop_rows, columns=LOOP_COLUMNS),
+                "cycles": pd.DataFrame(cycle_rows, columns=CYCLE_COLUMNS)}
+    for df in circular.values():
+        _round(df)
+    return tables | circular

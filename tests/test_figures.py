@@ -168,6 +168,21 @@ def results_dir(tmp_path: Path) -> Path:
             "text": ["Oracle is distressed"],
         }
     ).to_csv(folder / "events.csv", index=False)
+    pd.DataFrame(
+        {
+            "quarter": ["2026Q1", "2026Q1", "2026Q1", "2026Q2"],
+            "payer": ["nvidia", "openai", "oracle", "external"],
+            "payee": ["openai", "oracle", "nvidia", "oracle"],
+            "kind": ["tranche", "compute", "chip_sale", "sales"],
+            "contract_id": ["", "c_compute", "", ""],
+            "lab": ["openai", "openai", "", ""],
+            "amount": [10.0, 5.0, 4.0, 15.0],
+            "cash": [True, True, True, True],
+            "payer_account": ["stakes", "compute_cost", "construction_in_progress", "opex"],
+            "payee_account": ["paid_in_capital", "revenue", "revenue", "revenue"],
+            "memo": ["", "c_compute: rent", "", ""],
+        }
+    ).to_csv(folder / "payments.csv", index=False)
     (folder / "summary.json").write_text(json.dumps({"defaults": 0, "scenario": "test"}), encoding="utf-8")
     return folder
 

@@ -19,6 +19,7 @@ here, so ``from analysis.figures import save_standard_figures`` keeps working:
     defaults: default_timeline, defaults and rescues over time, coloured by channel, with the cascade tree;
         worst_quarter, the quarter with the most defaults (then the largest losses).
     losses: losses_by_channel, losses written off per holder, stacked by contagion channel.
+    loop: money_loop, the money firms paid each other over a period, the largest loop outlined.
     markets: spreads_and_sentiment, sentiment and GPU prices above, credit spreads below.
     standard: standard_figures / save_standard_figures, the standard set, as Figures or PNG files;
         save_figure, one figure as a reproducible PNG, laid out once.
@@ -31,6 +32,7 @@ from __future__ import annotations
 from .balance_sheets import balance_sheet_composition
 from .debt import debt_buildup
 from .defaults import default_timeline, worst_quarter
+from .loop import money_loop
 from .losses import losses_by_channel
 from .markets import spreads_and_sentiment
 from .render import FIGURE_SETS, FigurePlan, build_figure, figure_names, render_figures, start_figures
@@ -64,6 +66,7 @@ __all__ = [
     "figure_names",
     "lab_revenue_vs_compute",
     "losses_by_channel",
+    "money_loop",
     "render_figures",
     "save_figure",
     "save_standard_figures",

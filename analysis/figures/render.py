@@ -3,11 +3,12 @@
 A run chooses one figure set (``run.py run --figures``):
 
     none: no figures at all (the HTML report says they were skipped).
-    standard: the set of :func:`~analysis.figures.standard.standard_figures`, nine files.
+    standard: the set of :func:`~analysis.figures.standard.standard_figures`, ten files.
     all: the standard set, plus every figure function applied to every subject it takes:
         the balance sheets of every company, one figure per role (``balance_sheets_<role>``),
-        and the contract web at the end of every year between the first and the last
-        quarter (``contract_web_<YYYY>Q4``).
+        the contract web at the end of every year between the first and the last
+        quarter (``contract_web_<YYYY>Q4``), and the money paid between firms in every
+        calendar year the run covers in full (``money_loop_<YYYY>``).
 
 Drawing the files, in this process or in worker processes started before the model
 runs, is :mod:`analysis.figure_workers` (which imports no matplotlib, so that a run's
@@ -27,11 +28,13 @@ from matplotlib.figure import Figure
 from ..figure_workers import FIGURE_SETS, FigurePlan, start_figures
 from ..results import Results, quarter_order
 from .balance_sheets import balance_sheet_composition
+from .loop import loop_periods, money_loop
 from .standard import STANDARD_FIGURE_NAMES, standard_figure, standard_figure_names
 from .web import contract_web
 
 _BALANCE_SHEETS_PREFIX = "balance_sheets_"
 _WEB_PREFIX = "contract_web_"
+_LOOP_PREFIX = "money_loop_"
 
 
 def figure_names(results: Results, which: str = "standard") -> list[str]:
@@ -44,7 +47,7 @@ def figure_names(results: Results, which: str = "standard") -> list[str]:
     Returns:
         The names in drawing order: the standard set first (see
         :func:`~analysis.figures.standard.standard_figure_names`), then for ``all`` the
-        per-role balance sheets and the year-end contract webs.
+        per-role balance sheets, the year-end contract webs and the yearly money loops.
 
     Raises:
         ValueError: If ``which`` is not a figure set.
@@ -60,6 +63,8 @@ def figure_names(results: Results, which: str = "standard") -> list[str]:
         names += [_BALANCE_SHEETS_PREFIX + role for role in dict.fromkeys(roles) if role != "external"]
         quarters = quarter_order(bs)
         names += [_WEB_PREFIX + q for q in quarters[1:-1] if q.endswith("Q4")]
+        if len(results.payments):
+            names += [_LOOP_PREFIX + year for year in loop_periods(quarters[1:]) if year]
     return names
 
 
@@ -86,6 +91,8 @@ def build_figure(results: Results, name: str) -> Figure:
             return balance_sheet_composition(bs, entities)
     elif name.startswith(_WEB_PREFIX) and name.removeprefix(_WEB_PREFIX) in quarter_order(bs):
         return contract_web(results.contracts, bs, name.removeprefix(_WEB_PREFIX))
+    elif name.startswith(_LOOP_PREFIX) and name.removeprefix(_LOOP_PREFIX) in loop_periods(quarter_order(bs)[1:]):
+        return money_loop(results.payments, bs, loop_periods(quarter_order(bs)[1:])[name.removeprefix(_LOOP_PREFIX)])
     raise KeyError(f"no figure {name!r} for this run")
 
 
