@@ -53,7 +53,6 @@ STANDARD_FIGURE_NAMES: tuple[str, ...] = (
     "losses_by_channel",
     "spreads_and_sentiment",
     "contract_web_worst",
-    "money_loop",
 )
 # the most expensive figures first, so that two workers finish at about the same time
 _COST_ORDER = ("balance_sheets", "spreads_and_sentiment", "contract_web", "money_loop")

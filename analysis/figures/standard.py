@@ -21,7 +21,6 @@ from ..results import Results, quarter_order
 from .balance_sheets import balance_sheet_composition
 from .debt import debt_buildup
 from .defaults import default_timeline, worst_quarter
-from .loop import loop_periods, money_loop
 from .losses import losses_by_channel
 from .markets import spreads_and_sentiment
 from .revenue import lab_revenue_vs_compute
@@ -40,7 +39,6 @@ STANDARD_FIGURE_NAMES: tuple[str, ...] = (
     "losses_by_channel",
     "spreads_and_sentiment",
     "contract_web_worst",
-    "money_loop",
 )
 
 
@@ -90,7 +88,6 @@ def standard_figure_names(
         "losses_by_channel": bool(len(results.losses) and (_numeric(results.losses, "amount") > 0).any()),
         "spreads_and_sentiment": bool(len(results.system)),
         "contract_web_worst": bool(quarter_order(bs)),
-        "money_loop": bool(len(results.payments)),
     }
     return [name for name in STANDARD_FIGURE_NAMES if has[name]]
 
@@ -132,8 +129,6 @@ def standard_figure(
         return spreads_and_sentiment(results.system, bs)
     if name == "contract_web_worst":
         return _worst_web(results, quarter_order(bs))
-    if name == "money_loop":
-        return money_loop(results.payments, bs, loop_periods(quarter_order(bs)[1:])[""])
     raise KeyError(f"not a standard figure: {name!r}; choose from {', '.join(STANDARD_FIGURE_NAMES)}")
 
 
@@ -151,8 +146,7 @@ def standard_figures(
         Figures keyed by the names in :data:`STANDARD_FIGURE_NAMES`; the lab
         figure is left out when the run has no labs, ``default_timeline`` when
         nothing defaulted or was rescued, ``losses_by_channel`` when no losses
-        were recorded, ``spreads_and_sentiment`` when ``system`` is empty and ``money_loop`` when
-        no payment was made (or the folder has no ``payments.csv``).
+        were recorded and ``spreads_and_sentiment`` when ``system`` is empty.
     """
     return {name: standard_figure(results, name, focus) for name in standard_figure_names(results, focus)}
 
@@ -195,8 +189,7 @@ def save_standard_figures(
     ``debt_buildup.png``, ``contract_web_start.png`` (first quarter),
     ``contract_web_end.png`` (last quarter), ``default_timeline.png``,
     ``losses_by_channel.png``, ``spreads_and_sentiment.png`` and
-    ``contract_web_worst.png`` (the :func:`worst_quarter`) and ``money_loop.png`` (the money paid
-    between firms over the run, :func:`~analysis.figures.loop.money_loop`); figures without data
+    ``contract_web_worst.png`` (the :func:`worst_quarter`); figures without data
     are skipped (see :func:`standard_figures`). Output is byte-for-byte
     reproducible for the same inputs (no software or date metadata).
 
