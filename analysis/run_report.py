@@ -268,9 +268,10 @@ def _kpis(summary: dict, names: dict[str, str]) -> str:
     fall = summary.get("ai_market_value_peak_to_trough")
     cards = [
         ("Defaults", summary.get("defaults", 0), name_list(summary.get("defaulted", [])), bool(summary.get("defaults"))),
-        ("Systemic event", "yes" if summary.get("systemic_event") else "no", "2+ defaults or >$100B written off",
+        ("Systemic event", "yes" if summary.get("systemic_event") else "no", "contagion, lender losses or a rescue",
          bool(summary.get("systemic_event"))),
-        ("Losses written off", money(summary.get("total_losses")), "by others, through defaults", False),
+        ("Losses written off", money(summary.get("total_losses")), "by others, through defaults (backlog apart)",
+         False),
         ("Rescued", len(summary.get("rescued", [])), name_list(summary.get("rescued", [])), False),
         ("Fiscal cost", money(summary.get("fiscal_cost")), "government rescues", False),
         ("Peak partner debt", money(summary.get("peak_partner_debt")), "loans tied to a lab", False),
@@ -353,9 +354,11 @@ def _losses(results: Results, names: dict[str, str]) -> list[str]:
     if not len(losses):
         return ["<p>Nobody wrote anything off.</p>"]
     summary = results.summary
-    out = ["<p>What each holder lost through others' defaults (<code>losses.csv</code>): write-offs and, through the "
-           "demand channel, lost customer backlog, which the headline losses leave out.</p>"]
-    for key, label in (("losses_by_holder", "holder"), ("losses_by_channel", "channel")):
+    out = ["<p>What each holder wrote off through others' defaults (<code>losses.csv</code> without its backlog rows, "
+           "the same figures as <code>summary.json</code>). Lost backlog, the contracted orders failed buyers will "
+           "not take, is not a write-off and is listed apart; the government's rescue cost is the fiscal cost.</p>"]
+    for key, label in (("losses_by_holder", "holder"), ("losses_by_channel", "channel"),
+                       ("lost_backlog_by_holder", "holder, lost backlog")):
         totals = summary.get(key) or {}
         if totals:
             rows = [[names.get(k, k), money(v)] for k, v in sorted(totals.items(), key=lambda kv: -kv[1])]

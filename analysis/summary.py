@@ -10,13 +10,21 @@ count (two or more defaults, or more than $100B written off by others) is kept a
 apart, as ``lost_backlog``. Cash burn is the negative of free
 cash flow (change in cash less equity raised less net new debt).
 
-``losses_by_channel`` sums what holders lost through each channel: unpaid dues and
-loans written off (payment; the part of a loan loss due to fire-sale prices is
-collateral), stakes in failed firms (equity), and the contracted orders of failed
-buyers (demand, the same amount as ``lost_backlog``). ``defaults_by_channel`` counts defaults by the channel that carried
-the most to the firm in its last quarter (credit and confidence show up here: a
-refused loan or a failed round is what pushed the firm over, not a loss to others).
-Fiscal cost is what the government paid in rescues and guarantees.
+One definition of loss, three things kept apart (README, "Losses"; docs/outputs.md):
+
+* **losses written off** (``total_losses``, ``losses_by_holder``, ``losses_by_channel``):
+  what holders lost for good: loans and unpaid dues written off (payment; the part of
+  a loan loss due to fire-sale prices is collateral), stakes in failed firms (equity),
+  what a seller in distress gave up selling below value (collateral), rescue haircuts,
+  and outside claims a failed estate did not pay; every row of ``losses.csv`` but
+  backlog;
+* **lost backlog** (``lost_backlog``, ``lost_backlog_by_holder``): contracted future
+  revenue a failed buyer will not bring, the demand channel; not a write-off of an asset;
+* **rescue cost** (``fiscal_cost``): what the government paid in rescues and guarantees.
+
+``defaults_by_channel`` counts defaults by the channel that carried the most to the firm
+in its last quarter (credit and confidence show up here: a refused loan or a failed round
+is what pushed the firm over, not a loss to others).
 
 ``circularity`` sums the circularity tables of ``economy.circularity`` over the run:
 round-tripped revenue as a share of each firm's revenue over the run (not a mean of
@@ -100,8 +108,9 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "systemic_event_by_count": bool(len(defaulted) >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
         "total_losses": round(total_losses, 3),
         "lost_backlog": round(lost_backlog, 3),
-        "losses_by_holder": _sum_by(losses, "holder"),
-        "losses_by_channel": _sum_by(losses, "channel"),
+        "losses_by_holder": _sum_by(written_off, "holder"),
+        "losses_by_channel": _sum_by(written_off, "channel"),
+        "lost_backlog_by_holder": _sum_by(losses[losses.kind == "backlog"] if len(losses) else losses, "holder"),
         "defaults_by_channel": (
             {k: int(v) for k, v in cascade.drop_duplicates(["quarter", "entity"]).groupby("channel").size().items()}
             if len(cascade) else {}),
@@ -229,7 +238,8 @@ def run_metrics(summary: dict, lab: str = "openai") -> dict[str, float | int | b
         "ai_capex_share_gdp_trough": summary["ai_capex_share_gdp_trough"],
         "ai_market_value_peak_to_trough": summary["ai_market_value_peak_to_trough"],
     }
-    for channel in (c.value for c in Channel):
+    for channel in (c.value for c in Channel if c not in (Channel.DEMAND, Channel.FUNDAMENTAL)):
+        # lost backlog (the demand channel) is lost_backlog; nothing is ever lost "fundamentally"
         out[f"losses_{channel}"] = summary["losses_by_channel"].get(channel, 0.0)
     return out
 

@@ -24,8 +24,12 @@ def losses_by_channel(losses: pd.DataFrame, names: dict[str, str] | None = None,
     channel. Every bar segment is a Rectangle patch with ``gid`` ``"holder"`` or
     ``"total"``.
 
+    Lost backlog (rows of kind ``backlog``: orders a failed buyer will not take) is not a
+    write-off: it is left out of the bars, as of ``summary.json``'s losses, and its total is
+    named in the figure's footnote.
+
     Args:
-        losses: The losses table (``holder``, ``channel``, ``amount``).
+        losses: The losses table (``holder``, ``kind``, ``channel``, ``amount``).
         names: Optional display name of each holder id.
         top: How many holders to show separately.
 
@@ -36,6 +40,11 @@ def losses_by_channel(losses: pd.DataFrame, names: dict[str, str] | None = None,
     amounts = _numeric(losses, "amount") if len(losses) else pd.Series(dtype=float)
     rows = losses.assign(amount=amounts) if len(losses) else losses
     rows = rows[rows["amount"] > 0] if len(rows) else rows
+    backlog = 0.0
+    if len(rows) and "kind" in rows.columns:
+        is_backlog = rows["kind"].astype(str) == "backlog"
+        backlog = float(rows.loc[is_backlog, "amount"].sum())
+        rows = rows[~is_backlog]
     if rows is None or len(rows) == 0:
         return _no_data_figure("no losses written off in this run", title)
     names = names or {}
@@ -103,4 +112,7 @@ def losses_by_channel(losses: pd.DataFrame, names: dict[str, str] | None = None,
         loc="outside lower center", ncols=min(4, len(channels)), fontsize=9, frameon=False, title="Channel",
     )
     fig.suptitle(title, fontsize=13)
+    if backlog > 0:
+        fig.text(0.01, 0.005, f"Not included: {_money(backlog)} of lost backlog (orders failed buyers will not take; "
+                 "contracted revenue, not a write-off).", fontsize=8.5, color="#555555", ha="left", va="bottom")
     return fig

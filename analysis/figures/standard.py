@@ -85,7 +85,8 @@ def standard_figure_names(
         "contract_web_start": bool(quarter_order(bs)),
         "contract_web_end": bool(quarter_order(bs)),
         "default_timeline": bool(len(results.cascade) or statuses & {"defaulted", "rescued"}),
-        "losses_by_channel": bool(len(results.losses) and (_numeric(results.losses, "amount") > 0).any()),
+        "losses_by_channel": bool(len(results.losses) and ((_numeric(results.losses, "amount") > 0)
+                                                           & (results.losses["kind"].astype(str) != "backlog")).any()),
         "spreads_and_sentiment": bool(len(results.system)),
         "contract_web_worst": bool(quarter_order(bs)),
     }
