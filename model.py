@@ -36,7 +36,42 @@ from economy.world_moves import move_world
 
 BASELINE = Path(__file__).resolve().parent / "configs" / "baseline.yaml"
 
-__all__ = ["BASELINE", "EXTERNAL", "AIFinanceModel"]
+__all__ = ["BASELINE", "EXTERNAL", "PANEL_COLUMNS", "AIFinanceModel", "SheetColumn"]
+
+PANEL_COLUMNS = ("entity", "role", "status", "cash", "debt", "equity", "total_assets", "market_value", "capacity_gw",
+                 "credit_spread_bp")
+"""The ``balance_sheets.csv`` columns the DataCollector keeps for every firm and quarter, under the same names."""
+
+
+class SheetColumn:
+    """A Mesa agent reporter: one column of the agent's row in ``balance_sheets`` for the quarter just recorded.
+
+    It reads the row the :class:`~economy.records.Recorder` wrote (:meth:`~economy.records.Recorder.latest`)
+    rather than working the figure out again, so the agent panel and the table cannot disagree. A callable
+    object rather than an attribute name: Mesa turns a name into a local function, which pickle cannot carry,
+    and the classroom pickles whole models.
+
+    Args:
+        column: A column of ``balance_sheets.csv``, e.g. ``"cash"``.
+
+    Example:
+        >>> SheetColumn("cash")
+        SheetColumn('cash')
+    """
+
+    __slots__ = ("column",)
+
+    def __init__(self, column: str) -> None:
+        """Report ``column``."""
+        self.column = column
+
+    def __call__(self, agent: Company) -> float | str:
+        """The column's value for the agent's firm, as recorded for the current quarter."""
+        return agent.model.recorder.latest(agent.firm.holder)[self.column]
+
+    def __repr__(self) -> str:
+        """``SheetColumn('cash')``."""
+        return f"SheetColumn({self.column!r})"
 
 
 class AIFinanceModel(mesa.Model):
@@ -68,10 +103,12 @@ class AIFinanceModel(mesa.Model):
         self.by_holder: dict[int, Company] = {a.holder: a for a in self.companies}
         self.recorder = Recorder(self.economy, quoted_spread_bp)
         self.recorder.record_opening()
-        # Mesa's own collector, for batch_run and SolaraViz users; the full tables come from the recorder
+        # Mesa's own collector, for batch_run and SolaraViz users: system figures per quarter, and per firm and
+        # quarter its main balance_sheets columns (read from the recorder's rows, which hold the full tables)
         self.datacollector = mesa.DataCollector(model_reporters={
             "ai_demand": "ai_demand", "sentiment": "sentiment", "defaults": "defaults", "rescues": "rescues",
-            "fiscal_cost": "fiscal_cost", "partner_debt": "partner_debt"})
+            "fiscal_cost": "fiscal_cost", "partner_debt": "partner_debt"},
+            agent_reporters={column: SheetColumn(column) for column in PANEL_COLUMNS})
         self.datacollector.collect(self)
         self.running = True
 

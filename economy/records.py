@@ -88,6 +88,7 @@ class Recorder:
         self.balance_rows: list[dict] = []
         self.system_rows: list[dict] = []
         self._last: dict[int, tuple[float, float]] = {}
+        self._latest = 0  # index in balance_rows of holder 0's row for the last quarter recorded
 
     def record_opening(self) -> None:
         """The starting state, with each company's last reported quarter as its flows."""
@@ -112,10 +113,18 @@ class Recorder:
             flows[h] = (f, income - costs)
         self._record(flows)
 
+    def latest(self, holder: int) -> dict:
+        """The holder's ``balance_sheets`` row for the last quarter recorded (the opening before the first step).
+
+        The model's Mesa agent reporters read their columns here, so its agent panel is the table's own numbers.
+        """
+        return self.balance_rows[self._latest + holder]
+
     def _record(self, flows: dict[int, tuple[dict, float]]) -> None:
         first = len(self.balance_rows)
         self._collect(flows)
         _check_finite(self.balance_rows[first:] + self.system_rows[-1:])
+        self._latest = first  # one row per holder, in holder order (_collect)
 
     def _collect(self, flows: dict[int, tuple[dict, float]]) -> None:
         m, led = self.m, self.m.ledger
