@@ -1,7 +1,8 @@
 """The distress ladder's own rules (MODEL.md 6a): what a firm short of cash can raise before it defaults.
 
 A firm with a committed revolver draws it first, unless its lender is failing itself; after
-selling holdings, a firm still short sells part of its fleet into the secondary market.
+selling holdings, a firm still short sells part of its fleet into the secondary market, at
+most a set share of it in any year.
 Any company, not only a lab, can sell new shares when it is short; the round clears at a
 price instead of failing outright: the less investors want it (the larger the round
 against the firm's value, the more fearful the market), the deeper the discount and so
@@ -62,6 +63,37 @@ def honours_draw(lender_alive: bool, capital_ratio: float, min_capital_ratio: fl
     return lender_alive and capital_ratio >= min_capital_ratio
 
 
+def hardware_sale_room(fleet_gw: float, sold_gw: float, max_share: float) -> float:
+    """The share of its fleet a firm may still sell in distress: at most ``max_share`` of its fleet over any four quarters.
+
+    A lender would not accept a firm selling a quarter of its hardware every quarter: the fleet
+    serves its customers, and a firm short quarter after quarter has a solvency problem that
+    selling more hardware only hides. What it sold in the last four quarters (this one included)
+    counts against ``max_share`` of the fleet it would hold had it not sold them; once the year's
+    allowance is used, a firm still short goes on to the later rungs (new shares, concessions).
+
+    Args:
+        fleet_gw: Its fleet now (GW).
+        sold_gw: What it sold in distress in the last four quarters, this one included (GW).
+        max_share: The most of its fleet it sells in a year (``world.distress.hardware_sale_share``).
+
+    Returns:
+        The share of its fleet now that it may still sell.
+
+    Example:
+        A firm that sold 0.1 GW this year and holds 0.9 GW may sell 0.25 * 1.0 - 0.1 = 0.15 GW more, a sixth of
+        what it holds; one that sold a quarter of its fleet may sell nothing.
+
+        >>> round(hardware_sale_room(0.9, 0.1, 0.25), 6), hardware_sale_room(0.75, 0.25, 0.25), hardware_sale_room(1.0, 0.0, 0.25)
+        (0.166667, 0.0, 0.25)
+    """
+    if fleet_gw <= 0:
+        return 0.0
+    room = (max_share * (fleet_gw + sold_gw) - sold_gw) / fleet_gw
+    # float dust left of a used allowance is no allowance: it would sell a sliver and log a sale
+    return room if room > 1e-9 else 0.0
+
+
 def hardware_sale_share(need: float, value: float, liens: float, resale: float, depth: float, max_share: float) -> float:
     """The share of its fleet a firm short of cash sells: enough to cover its need net of the liens released, at most a cap.
 
@@ -79,7 +111,8 @@ def hardware_sale_share(need: float, value: float, liens: float, resale: float, 
         liens: Principal of the loans secured on the hardware ($B).
         resale: Today's resale price as a share of full value.
         depth: The secondary market's depth ($B; ``world.gpu.fire_sale_depth``; infinite: no price impact).
-        max_share: The most of its fleet it sells in a quarter (it needs the rest to serve its customers).
+        max_share: The most of its fleet it may still sell now (``hardware_sale_room``: it needs the rest to serve its
+            customers).
 
     Example:
         1 short, a fleet of 40 unpledged, a market 50 deep: sell x with 50 ln(1 + x / 50) = 1,

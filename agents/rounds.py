@@ -24,7 +24,7 @@ from agents.decisions import (
     RollLoan,
     SellHoldings,
 )
-from agents.distress import distressed_issue, hardware_sale_share, honours_draw
+from agents.distress import distressed_issue, hardware_sale_room, hardware_sale_share, honours_draw
 from agents.government import rescue_decision
 from agents.investor import margin_call, margin_draw, sale_needed
 from agents.lab import (
@@ -58,9 +58,10 @@ from economy.views import (
 )
 
 RULES = DefaultRules(rescue=rescue_decision, margin_call=margin_call, issue=distressed_issue, concede=accept_concession,
-                     honour=honours_draw, sell_hardware=hardware_sale_share)
+                     honour=honours_draw, sell_hardware=hardware_sale_share, sale_room=hardware_sale_room)
 """The agents' rules the default phase applies (the government's rescue, a margin lender's call, a round in distress,
-a seller's concession on a failing buyer's dues, a lender honouring a revolver, hardware sold in distress)."""
+a seller's concession on a failing buyer's dues, a lender honouring a revolver, hardware sold in distress and how much
+of its fleet a firm may still sell in the year)."""
 
 OWN_DECISIONS = (TakeDeliveries, RaiseFunding, CutCosts, SignCompute, Renegotiate, Cancel, ListShares, StartBuild)
 

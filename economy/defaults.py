@@ -39,7 +39,7 @@ from economy.ledger import ASSETS, LIABILITIES, Account
 from economy.lending import fund_government
 from economy.procurement import deliver_systems
 from economy.state import EXTERNAL, Economy, Firm, Status
-from economy.units import money_tol, quarterly_rate
+from economy.units import QUARTERS_PER_YEAR, money_tol, quarterly_rate
 from economy.views import capital_ratio
 
 MAX_ROUNDS = 50
@@ -71,6 +71,8 @@ class DefaultRules:
         honour: ``honour(lender_alive, capital_ratio, min_capital_ratio)``: whether a lender lets a revolver be drawn.
         sell_hardware: ``sell_hardware(need, value, liens, resale, depth, max_share)``: the share of its fleet a
             firm short of cash sells into the secondary market.
+        sale_room: ``sale_room(fleet_gw, sold_gw, max_share)``: the share of its fleet a firm that sold ``sold_gw``
+            in distress in the last four quarters may still sell.
     """
 
     rescue: Callable[[str, float, float], bool]
@@ -79,6 +81,7 @@ class DefaultRules:
     concede: Callable[[float, float, float, float, Distress], Terms | None]
     honour: Callable[[bool, float, float], bool]
     sell_hardware: Callable[[float, float, float, float, float, float], float]
+    sale_room: Callable[[float, float, float], float]
 
 
 class DefaultResolver:
@@ -210,7 +213,8 @@ class DefaultResolver:
         Each firm decides from today's resale price what share of its fleet to sell
         (``rules.sell_hardware``: enough that the proceeds of its sale alone in the thin market,
         less what releases the liens of the lenders secured on the hardware, cover what it is
-        short, at most ``hardware_sale_share``). The sales of every firm are sold together into the thin
+        short, at most what is left of ``hardware_sale_share`` of its fleet after what it sold in distress in the
+        last four quarters, ``rules.sale_room``). The sales of every firm are sold together into the thin
         market (``WorldProcess.fire_sale``: the price falls with the volume, and the resale
         price falls for every GPU-backed loan) and each firm receives the block's proceeds
         in proportion to the value it sold, so no seller is served first. The same share of
@@ -229,8 +233,12 @@ class DefaultResolver:
             par = co.fleet.market_value(self.q, hw_cost, mk.price_index, 1.0, w.gpu.decline_annual)
             liens = self._secured_on(co, ("hardware",))
             depth = w.gpu.fire_sale_depth if self.on.collateral else math.inf
+            # the cap runs over a year: a firm short quarter after quarter sells once, then goes on to the later rungs
+            co.hardware_sold = {q: gw for q, gw in co.hardware_sold.items() if self.q - q < QUARTERS_PER_YEAR}
+            room = self.rules.sale_room(co.fleet.hardware_gw, math.fsum(co.hardware_sold.values()),
+                                        self.distress.hardware_sale_share)
             share = self.rules.sell_hardware(short, par, math.fsum(loan.principal for loan in liens), mk.resale_factor,
-                                             depth, self.distress.hardware_sale_share)
+                                             depth, room)
             if share > 0:
                 offers.append((co, share, par * mk.resale_factor, liens))
         if not offers:
@@ -244,6 +252,7 @@ class DefaultResolver:
             book = share * co.fleet.hardware_book
             gw = share * co.fleet.hardware_gw
             keep = 1.0 - share
+            co.hardware_sold[self.q] = co.hardware_sold.get(self.q, 0.0) + gw
             co.fleet.vintages = [Vintage(v.built, v.gw * keep, v.cost * keep, v.book * keep, v.life)
                                  for v in co.fleet.vintages]
             led.post(((m.external, Account.OTHER_ASSETS, got), (m.external, Account.CASH, -got),

@@ -83,6 +83,8 @@ class Firm:
     recent_losses: deque[float] = field(default_factory=lambda: deque(maxlen=4))
     loss_stress: float = 0.0
     refused_in: int = -1
+    hardware_sold: dict[int, float] = field(default_factory=dict)
+    """GW of its fleet sold in distress, by quarter, over the last year: the cap on such sales runs over four quarters."""
 
     @property
     def entity(self) -> str:

@@ -16,6 +16,9 @@ MONEY_ABS_TOL = 1e-9
 MONEY_REL_TOL = 1e-9
 """Relative tolerance for money comparisons and balance checks."""
 
+QUARTERS_PER_YEAR = 4
+"""Quarters in a year: the window of limits set per year (a firm's hardware sold in distress)."""
+
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 

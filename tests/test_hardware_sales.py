@@ -78,3 +78,26 @@ def test_sales_on_the_same_day_are_one_block_shared_pro_rata_in_either_order():
     block = 50 * math.log1p((xa + xb) / 50)
     assert sold["a"] == pytest.approx(block * xa / (xa + xb), abs=1e-6)  # events are rounded to 6 decimals
     assert sold["b"] == pytest.approx(block * xb / (xa + xb), abs=1e-6)
+
+
+def test_a_firm_short_two_quarters_running_sells_once_then_issues_shares():
+    """The cap runs over four quarters: short 10 a quarter, it sells a quarter of its fleet once, then only new shares.
+
+    Hand-computed: a quarter of the fleet (8.36 at full price) fetches 50 ln(1 + 8.36/50) = 7.73 in the first quarter,
+    and new shares the other 2.27; in the next three quarters the year's allowance is used, so it sells 10 of new shares
+    each; in the fifth the first sale has left the window and it may sell hardware again.
+    """
+    neo = {**neocloud("neo", gw=1.0), "market_value": 100.0}
+    m = build_quiet([neo], [loan("neo-loan", "neo", 40.0, rate=1.0)], quarters=5,
+                    world={"distress": {"max_issue_share": 0.5, "hardware_sale_share": 0.25}}).run()
+    assert status(m, "neo") != "defaulted"
+    sales = [(e["quarter"], e["amount"]) for e in m.events if e["kind"] == "hardware_sold"]
+    issues = {e["quarter"]: e["amount"] for e in m.events if e["kind"] == "distressed_issue"}
+    first = 50 * math.log1p(0.25 * FLEET / 50)
+    assert sales[0] == ("2026Q1", pytest.approx(first, abs=1e-6))
+    assert [q for q, _amount in sales] == ["2026Q1", "2027Q1"]
+    assert issues["2026Q1"] == pytest.approx(10.0 - first, abs=1e-6)
+    assert [issues[q] for q in ("2026Q2", "2026Q3", "2026Q4")] == pytest.approx([10.0] * 3)
+    # the second sale is a quarter of what is left, a year after the first
+    assert m.company_named("neo").fleet.hardware_gw == pytest.approx(0.75 * 0.75, rel=1e-9)
+    m.check_invariants()

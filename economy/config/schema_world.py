@@ -102,7 +102,8 @@ class Distress(Strict):
     lender's loans at ``loan_sale_price`` of par; the hardware is fire-sold (``gpu``).
 
     A firm still short after selling holdings sells up to ``hardware_sale_share`` of its fleet
-    into the secondary market (0: it does not), which lowers the resale price for everyone.
+    over any four quarters into the secondary market (0: it does not), which lowers the resale
+    price for everyone.
     A seller of compute to a buyer still short after that gives way on the buyer's dues
     (``renegotiation``, on by default) when it costs it less than the buyer's failure: a
     ``renegotiation_haircut_share`` of what it concedes is forgiven, the rest added to the
