@@ -279,7 +279,9 @@ def _kpis(summary: dict, names: dict[str, str]) -> str:
         ("AI capex, peak share of GDP", f"{share:.1%}" if isinstance(share, (int, float)) else "-", "", False),
         ("AI market value, peak to trough", f"{fall:.0%} fall" if isinstance(fall, (int, float)) and fall > 0
          else "no fall", "labs, chipmakers, neoclouds", False),
-        ("Lost backlog", money(summary.get("lost_backlog")), "customer contracts lost", False),
+        ("Lost backlog", money(summary.get("lost_backlog")),
+         f"customer contracts lost: {money(summary.get('lost_backlog_binding'))} binding, "
+         f"{money(summary.get('lost_backlog_nonbinding'))} non-binding", False),
         ("First default", summary.get("first_default_quarter") or "none", "", False),
     ]
     out = ['<div class="kpis">']
@@ -356,13 +358,22 @@ def _losses(results: Results, names: dict[str, str]) -> list[str]:
     summary = results.summary
     out = ["<p>What each holder wrote off through others' defaults (<code>losses.csv</code> without its backlog rows, "
            "the same figures as <code>summary.json</code>). Lost backlog, the contracted orders failed buyers will "
-           "not take, is not a write-off and is listed apart; the government's rescue cost is the fiscal cost.</p>"]
-    for key, label in (("losses_by_holder", "holder"), ("losses_by_channel", "channel"),
-                       ("lost_backlog_by_holder", "holder, lost backlog")):
+           "not take, is not a write-off and is listed apart, the part the buyers had to take (binding) apart from "
+           "the optional rest (non-binding, such as a letter of intent); the government's rescue cost is the fiscal "
+           "cost.</p>"]
+    for key, label in (("losses_by_holder", "holder"), ("losses_by_channel", "channel")):
         totals = summary.get(key) or {}
         if totals:
             rows = [[names.get(k, k), money(v)] for k, v in sorted(totals.items(), key=lambda kv: -kv[1])]
             out.append(f"<h3>By {label}</h3>" + table_html(rows, [label, "lost"], numeric=(1,)))
+    backlog = summary.get("lost_backlog_by_holder") or {}
+    if backlog:
+        binding = summary.get("lost_backlog_binding_by_holder") or {}
+        nonbinding = summary.get("lost_backlog_nonbinding_by_holder") or {}
+        rows = [[names.get(k, k), money(binding.get(k, 0.0)), money(nonbinding.get(k, 0.0)), money(v)]
+                for k, v in sorted(backlog.items(), key=lambda kv: -kv[1])]
+        out.append("<h3>Lost backlog, by holder</h3>" + table_html(
+            rows, ["holder", "binding", "non-binding", "lost backlog"], numeric=(1, 2, 3)))
     rows = [[r["quarter"], names.get(str(r["holder"]), r["holder"]), names.get(str(r["source"]), r["source"]), r["kind"],
              r["channel"], money(r["amount"])] for _, r in losses.iterrows()]
     out.append("<h3>Every loss</h3>" + table_html(

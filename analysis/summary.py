@@ -17,9 +17,12 @@ One definition of loss, three things kept apart (README, "Losses"; docs/outputs.
   a loan loss due to fire-sale prices is collateral), stakes in failed firms (equity),
   what a seller in distress gave up selling below value (collateral), rescue haircuts,
   and outside claims a failed estate did not pay; every row of ``losses.csv`` but
-  backlog;
+  lost backlog;
 * **lost backlog** (``lost_backlog``, ``lost_backlog_by_holder``): contracted future
-  revenue a failed buyer will not bring, the demand channel; not a write-off of an asset;
+  revenue a failed buyer will not bring, the demand channel; not a write-off of an asset.
+  Both parts together; ``lost_backlog_binding`` (rows of kind ``backlog``: what the buyer
+  had to take) and ``lost_backlog_nonbinding`` (kind ``backlog_nonbinding``: the optional
+  rest, such as a letter of intent), each also ``_by_holder``, split it;
 * **rescue cost** (``fiscal_cost``): what the government paid in rescues and guarantees.
 
 ``defaults_by_channel`` counts defaults by the channel that carried the most to the firm
@@ -39,6 +42,7 @@ import pandas as pd
 
 from economy.channels import Channel
 from economy.circularity import OUTSIDE_ROLES
+from economy.state import BACKLOG_KINDS
 
 SYSTEMIC_DEFAULTS = 2
 SYSTEMIC_LOSSES = 100.0
@@ -87,9 +91,11 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
     defaulted = sorted(last.loc[last.status == "defaulted", "entity"])
     rescued = sorted(last.loc[last.status == "rescued", "entity"])
     first_default = str(cascade.quarter.iloc[0]) if len(cascade) else None
-    written_off = losses[losses.kind != "backlog"] if len(losses) else losses
+    is_backlog = losses.kind.isin(BACKLOG_KINDS) if len(losses) else pd.Series(dtype=bool)
+    written_off = losses[~is_backlog] if len(losses) else losses
     total_losses = float(written_off.amount.sum()) if len(written_off) else 0.0
-    lost_backlog = float(losses.loc[losses.kind == "backlog", "amount"].sum()) if len(losses) else 0.0
+    backlog = {kind: losses[losses.kind == kind] if len(losses) else losses for kind in BACKLOG_KINDS}
+    binding, nonbinding = (float(backlog[kind].amount.sum()) if len(backlog[kind]) else 0.0 for kind in BACKLOG_KINDS)
     ai_roles = balance_sheets.role.isin(["lab", "chipmaker", "neocloud"])
     ai_value = balance_sheets[ai_roles].groupby("quarter", sort=False, observed=True).market_value.sum()
     peak_idx = ai_value.values.argmax()
@@ -107,10 +113,14 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "systemic_event_causes": causes,
         "systemic_event_by_count": bool(len(defaulted) >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
         "total_losses": round(total_losses, 3),
-        "lost_backlog": round(lost_backlog, 3),
+        "lost_backlog": round(binding + nonbinding, 3),
+        "lost_backlog_binding": round(binding, 3),
+        "lost_backlog_nonbinding": round(nonbinding, 3),
         "losses_by_holder": _sum_by(written_off, "holder"),
         "losses_by_channel": _sum_by(written_off, "channel"),
-        "lost_backlog_by_holder": _sum_by(losses[losses.kind == "backlog"] if len(losses) else losses, "holder"),
+        "lost_backlog_by_holder": _sum_by(losses[is_backlog] if len(losses) else losses, "holder"),
+        "lost_backlog_binding_by_holder": _sum_by(backlog["backlog"], "holder"),
+        "lost_backlog_nonbinding_by_holder": _sum_by(backlog["backlog_nonbinding"], "holder"),
         "defaults_by_channel": (
             {k: int(v) for k, v in cascade.drop_duplicates(["quarter", "entity"]).groupby("channel").size().items()}
             if len(cascade) else {}),

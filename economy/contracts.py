@@ -160,6 +160,25 @@ class ComputeContract(Contract):
         flat_from = max(first, ramp_end + 1)
         return self.price * (ramping + self.scheduled_gw(flat_from) * max(0, self.end - flat_from + 1))
 
+    def binding_remaining_value(self, q: int) -> float:
+        """The binding part of :meth:`remaining_value`: what the buyer must still take, from quarter ``q`` on.
+
+        For a purchase or a supply agreement the buyer must take ``binding_share`` of the
+        GW, and what was delivered counts toward it (as in :meth:`binding_gw`); the rest of
+        the backlog is a non-binding option (a letter of intent has ``binding_share`` 0).
+        For a rental or a lease, ``binding_share`` of the remaining value is binding.
+
+        Example:
+            >>> c = ComputeContract("amd", "compute", 0, 1, 60.0, 1, 6, payment="supply", gw=6.0, binding_share=1 / 6)
+            >>> c.delivered_gw = 0.5
+            >>> round(c.remaining_value(2), 6), round(c.binding_remaining_value(2), 6)
+            (55.0, 5.0)
+        """
+        lost = self.remaining_value(q)
+        if self.payment in ("purchase", "supply"):
+            return min(lost, self.price * max(0.0, self.gw * self.binding_share - self.delivered_gw))
+        return lost * self.binding_share
+
     def obligations(self, q: int, ctx: DueContext) -> list[Obligation]:
         """Payment for what was delivered this quarter."""
         if not self.live(q) or self.allocated_gw <= 0 or self.payment == "supply":

@@ -305,8 +305,13 @@ class Court:
                 if lost > 0 and other in m.by_holder:
                     if c.from_party == co.holder:
                         m.note_channel(other, Channel.DEMAND, lost, co.entity)
-                        m.losses.append({"quarter": self.label, "holder": led.names[other], "source": co.entity,
-                                         "kind": "backlog", "channel": Channel.DEMAND.value, "amount": lost})
+                        # the binding part (the buyer had to take it) apart from the non-binding rest (a letter of
+                        # intent); the kinds are economy.state.BACKLOG_KINDS
+                        binding = c.binding_remaining_value(self.q + 1)
+                        for kind, amount in (("backlog", binding), ("backlog_nonbinding", lost - binding)):
+                            if amount > money_tol(lost):
+                                m.losses.append({"quarter": self.label, "holder": led.names[other], "source": co.entity,
+                                                 "kind": kind, "channel": Channel.DEMAND.value, "amount": amount})
                     m.event("contract_terminated", m.by_holder[other], co, lost,
                             f"{c.id} terminates: {m.by_holder[other].spec.name} loses ${lost:.1f}B of "
                             f"{'backlog' if c.to_party == other else 'contracted capacity'}", Channel.DEMAND.value)

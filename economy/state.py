@@ -106,6 +106,9 @@ class Firm:
         return self.ledger.balance(self.holder, Account.CASH)
 
 
+BACKLOG_KINDS = ("backlog", "backlog_nonbinding")
+"""The kinds of ``losses`` rows that are lost backlog, not write-offs: the binding part, then the non-binding part."""
+
 # what a what-if copy leaves out: the run's record, which the cascade in the copy does not need
 RECORD = ("events", "cascade", "losses", "flow_rows")
 

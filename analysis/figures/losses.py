@@ -11,6 +11,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from economy.state import BACKLOG_KINDS
+
 from .style import _CHANNEL_LABELS, _UNRECORDED_CHANNEL, _channel_color, _channel_order, _money, _new_figure, _no_data_figure
 from .tables import _numeric
 
@@ -24,9 +26,9 @@ def losses_by_channel(losses: pd.DataFrame, names: dict[str, str] | None = None,
     channel. Every bar segment is a Rectangle patch with ``gid`` ``"holder"`` or
     ``"total"``.
 
-    Lost backlog (rows of kind ``backlog``: orders a failed buyer will not take) is not a
-    write-off: it is left out of the bars, as of ``summary.json``'s losses, and its total is
-    named in the figure's footnote.
+    Lost backlog (rows of kind ``backlog`` and ``backlog_nonbinding``: orders a failed buyer
+    will not take) is not a write-off: it is left out of the bars, as of ``summary.json``'s
+    losses, and its total, binding and non-binding apart, is named in the figure's footnote.
 
     Args:
         losses: The losses table (``holder``, ``kind``, ``channel``, ``amount``).
@@ -40,11 +42,12 @@ def losses_by_channel(losses: pd.DataFrame, names: dict[str, str] | None = None,
     amounts = _numeric(losses, "amount") if len(losses) else pd.Series(dtype=float)
     rows = losses.assign(amount=amounts) if len(losses) else losses
     rows = rows[rows["amount"] > 0] if len(rows) else rows
-    backlog = 0.0
+    binding = nonbinding = 0.0
     if len(rows) and "kind" in rows.columns:
-        is_backlog = rows["kind"].astype(str) == "backlog"
-        backlog = float(rows.loc[is_backlog, "amount"].sum())
-        rows = rows[~is_backlog]
+        kinds = rows["kind"].astype(str)
+        binding = float(rows.loc[kinds == "backlog", "amount"].sum())
+        nonbinding = float(rows.loc[kinds == "backlog_nonbinding", "amount"].sum())
+        rows = rows[~kinds.isin(BACKLOG_KINDS)]
     if rows is None or len(rows) == 0:
         return _no_data_figure("no losses written off in this run", title)
     names = names or {}
@@ -112,7 +115,8 @@ def losses_by_channel(losses: pd.DataFrame, names: dict[str, str] | None = None,
         loc="outside lower center", ncols=min(4, len(channels)), fontsize=9, frameon=False, title="Channel",
     )
     fig.suptitle(title, fontsize=13)
-    if backlog > 0:
-        fig.text(0.01, 0.005, f"Not included: {_money(backlog)} of lost backlog (orders failed buyers will not take; "
-                 "contracted revenue, not a write-off).", fontsize=8.5, color="#555555", ha="left", va="bottom")
+    if binding + nonbinding > 0:
+        fig.text(0.01, 0.005, f"Not included: {_money(binding + nonbinding)} of lost backlog, {_money(binding)} binding "
+                 f"and {_money(nonbinding)} non-binding (orders failed buyers will not take; contracted revenue, "
+                 "not a write-off).", fontsize=8.5, color="#555555", ha="left", va="bottom")
     return fig

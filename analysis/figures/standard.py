@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from economy.state import BACKLOG_KINDS
+
 from ..results import Results, quarter_order
 from .balance_sheets import balance_sheet_composition
 from .debt import debt_buildup
@@ -86,7 +88,7 @@ def standard_figure_names(
         "contract_web_end": bool(quarter_order(bs)),
         "default_timeline": bool(len(results.cascade) or statuses & {"defaulted", "rescued"}),
         "losses_by_channel": bool(len(results.losses) and ((_numeric(results.losses, "amount") > 0)
-                                                           & (results.losses["kind"].astype(str) != "backlog")).any()),
+                                                           & ~results.losses["kind"].astype(str).isin(BACKLOG_KINDS)).any()),
         "spreads_and_sentiment": bool(len(results.system)),
         "contract_web_worst": bool(quarter_order(bs)),
     }
