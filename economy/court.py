@@ -155,6 +155,7 @@ class Court:
         """A failed lender's loans are sold to outside investors below par; its borrowers now owe them."""
         m = self.m
         price_share = self.distress.loan_sale_price
+        discount = 0.0
         for loan in list(m.book.of_kind_from(Loan, co.holder)):
             if not loan.live(self.q) or loan.principal <= 0:
                 continue
@@ -171,6 +172,10 @@ class Court:
             m.event("loan_sold", co, borrower, par,
                     f"{co.spec.name}'s ${par:.1f}B loan to {m.name_of(self.led.names[loan.to_party])} is sold to outside "
                     f"investors for ${price:.1f}B")
+            discount += par - price
+        if discount > 0:  # what the estate gave up selling below par, as of any other holding sold in distress
+            m.losses.append({"quarter": self.label, "holder": co.entity, "source": "loans_held", "kind": "sale_discount",
+                             "channel": Channel.COLLATERAL.value, "amount": discount})
 
     def _sell_the_rest(self, co: Firm) -> None:
         """Receivables, deposits and non-AI businesses are sold at a recovery on book."""
@@ -379,7 +384,8 @@ class Court:
             holder_of = {name: h for h, name in enumerate(led.names)}
             for row in rows:
                 back = row["amount"] * ratio
-                led.transfer(co.holder, holder_of[row["holder"]], back, Account.LOSSES, Account.OTHER_INCOME,
+                # a recovery: the creditor's loss is cut, in its books as in the loss row
+                led.transfer(co.holder, holder_of[row["holder"]], back, Account.LOSSES, Account.LOSSES,
                              f"{co.entity}: late recovery")
                 row["amount"] -= back
             if lost > 0:

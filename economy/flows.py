@@ -35,7 +35,8 @@ other assets (or a warrant)    ``fire_sale`` (hardware), ``estate_sale`` (data c
   → an asset (outside buyer)   receivables, non-AI business), ``asset_sale`` (stakes, holdings, warrants)
 payables, funding → any        ``recovery`` (a claim held outside paid: a failed firm's estate
                                pays its outside creditors, a debtor the dues paid for it)
-losses → other income          ``recovery`` (an estate passes on money received after its default)
+losses → losses                ``recovery`` (an estate passes on money received after its default:
+                               the creditor's loss is cut)
 losses → revenue               ``bankruptcy_cost``
 credits (no cash)              ``credit_issue`` (a tranche paid in compute credits),
                                ``credit_redemption`` (credits spent on the issuer's cloud)
@@ -128,7 +129,7 @@ def payment_kind(payer_account: Account, payee_account: Account, payer_role: str
             return "operating_cost" if payee_role == EXTERNAL_ROLE else "other"
         if payer_account is A.LOSSES:
             return "bankruptcy_cost"
-    if payer_account is A.LOSSES and payee_account is A.OTHER_INCOME:
+    if payer_account is A.LOSSES and payee_account is A.LOSSES:
         return "recovery"
     if payee_account is A.OTHER_INCOME and payer_account is A.OPEX:
         return "penalty" if contract_kind else "interest" if payer_role == EXTERNAL_ROLE else "other"

@@ -109,6 +109,7 @@ def test_the_rows_can_be_switched_off_and_a_copy_keeps_its_own():
     (A.OPEX, A.REVENUE, "external", "lab", "", "sales"),
     (A.OPEX, A.REVENUE, "lab", "external", "", "operating_cost"),
     (A.OPEX, A.OTHER_INCOME, "lab", "hyperscaler", "compute", "penalty"),
+    (A.LOSSES, A.LOSSES, "lab", "lender", "", "recovery"),  # a late recovery cuts the creditor's loss
 ])
 def test_the_kind_comes_from_the_accounts(payer_account, payee_account, payer_role, payee_role, contract_kind, kind):
     """Each pair of accounts of the module's table gives its kind."""

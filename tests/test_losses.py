@@ -124,3 +124,39 @@ def test_a_failed_buyers_backlog_is_split_by_its_binding_share(terms, binding, n
     expected = {kind: amount for kind, amount in zip(BACKLOG_KINDS, (binding, nonbinding), strict=True) if amount > 0}
     assert rows == pytest.approx(expected, rel=1e-12)
 
+
+
+@pytest.fixture(scope="module", params=[0, 1])
+def rate_shock(request) -> tuple[int, dict]:
+    """The seed and tables of a rate-shock run: seed 1 has the banks fail (their loan book sold from the estate)."""
+    model = AIFinanceModel(config=load_config(BASELINE.parent / "scenarios" / "rate_shock.yaml"), seed=request.param).run()
+    return request.param, frames(model)
+
+
+def _lenders_books_agree_with_their_loss_rows(tables: dict) -> list[str]:
+    """Each lender's balance_sheets.losses summed over the run equals its rows of losses.csv (every kind)."""
+    bs, losses = tables["balance_sheets"], tables["losses"]
+    run = bs[bs.quarter.astype(str) != str(bs.quarter.iloc[0])]
+    lenders = sorted(set(run.loc[run.role == "lender", "entity"]))
+    assert lenders
+    for lender in lenders:
+        books = math.fsum(run.loc[run.entity == lender, "losses"])
+        rows = math.fsum(losses.loc[losses.holder == lender, "amount"])
+        assert books == pytest.approx(rows, abs=1e-3), (lender, books, rows)
+    return [str(s) for s in run.loc[run.role == "lender"].groupby("entity").status.last()]
+
+
+def test_a_lenders_losses_on_its_books_are_its_loss_rows(winter, rate_shock):
+    """A late recovery cuts the creditor's loss in its books as in its row; a failed lender's loan-book sale is a row.
+
+    The AI winter (seeds 0 and 1) has late recoveries to the lenders; the rate shock's seed 1 has the banks fail.
+    """
+    tables, _summary = winter
+    assert (tables["payments"].memo.str.endswith("late recovery")).any()
+    _lenders_books_agree_with_their_loss_rows(tables)
+    seed, tables = rate_shock
+    statuses = _lenders_books_agree_with_their_loss_rows(tables)
+    if seed == 1:
+        assert "defaulted" in statuses
+        losses = tables["losses"]
+        assert ((losses.kind == "sale_discount") & (losses.source == "loans_held")).any()
