@@ -7,11 +7,18 @@ and ``cycles.csv`` (the largest cycles of each quarter's money-flow graph).
 
 **Who funded whom.** Firm *A* has *funded* firm *B* by quarter *q* when, at or before *q*,
 
-- the contract book has a contract in which *A* is the funding side and that had started:
-  an equity stake *A* holds in *B*, compute credits *A* issued to *B*, a warrant on *A*'s
-  shares *A* gave *B*, a loan *A* made to *B* (a vendor loan when *A* is not a lender); or
+- the contract book has a contract in which *A* is the funding side, that had started and
+  that has money in it (``contracts.amount`` above 0): an equity stake *A* paid for in *B*,
+  compute credits *A* issued to *B*, a warrant on *A*'s shares *A* gave *B*, a loan *A* made
+  to *B* (a vendor loan when *A* is not a lender); or
 - *A* paid *B* a payment of a funding kind (:data:`FUNDING_KINDS`: a tranche, shares
   bought, credits issued, a loan drawn, a warrant's strike, a rescue).
+
+A contract with nothing in it funds nobody: a loan with nothing drawn at origination (an
+undrawn revolver, principal 0) funds its borrower only from the quarter a draw is paid
+(``loan_drawn``); a stake the issuer granted as part of a deal, for which the holder paid
+nothing (cost 0: the CoreWeave stock OpenAI received with its compute contracts, FACTS
+D8), does not make its holder a funder of the issuer.
 
 Funding is cumulative: a firm stays funded by *A* after the stake is sold or the loan
 repaid (the money was given; what it bought may still be paying *A*). An investment
@@ -140,8 +147,8 @@ def funding_links(payments: Iterable[Payment], contracts: Iterable[Mapping], mod
 
     Args:
         payments: Payment rows (:data:`Payment`).
-        contracts: Rows of ``contracts.csv`` (``kind``, ``from_party``, ``to_party``, ``start``); a contract
-            without a start funds from the beginning.
+        contracts: Rows of ``contracts.csv`` (``kind``, ``from_party``, ``to_party``, ``amount``, ``start``); a
+            contract without a start funds from the beginning, one with an amount of 0 not at all.
         modelled: The modelled holders (every one but the external sector).
 
     Returns:
@@ -149,8 +156,11 @@ def funding_links(payments: Iterable[Payment], contracts: Iterable[Mapping], mod
 
     Example:
         >>> funding_links([("2026Q2", "nvidia", "openai", "tranche", 10.0, "paid_in_capital")],
-        ...               [{"kind": "equity_stake", "from_party": "amazon", "to_party": "anthropic", "start": ""}],
-        ...               {"nvidia", "openai", "amazon", "anthropic"})
+        ...               [{"kind": "equity_stake", "from_party": "amazon", "to_party": "anthropic", "start": "",
+        ...                 "amount": 8.0},
+        ...                {"kind": "equity_stake", "from_party": "openai", "to_party": "coreweave", "start": "",
+        ...                 "amount": 0.0}],
+        ...               {"nvidia", "openai", "amazon", "anthropic", "coreweave"})
         {('amazon', 'anthropic'): -1, ('nvidia', 'openai'): 8105}
     """
     first: dict[tuple, int] = {}
@@ -162,7 +172,7 @@ def funding_links(payments: Iterable[Payment], contracts: Iterable[Mapping], mod
                 first[pair] = key
 
     for c in contracts:
-        if c["kind"] in FUNDING_CONTRACTS:
+        if c["kind"] in FUNDING_CONTRACTS and float(c["amount"]) > 0:  # no money in it (module docstring): no funding
             start = c.get("start") or ""
             note(c["from_party"], c["to_party"], _key(start) if start else -1)
     funding = set(FUNDING_KINDS)
@@ -226,7 +236,7 @@ def circularity_rows(payments: Iterable[Payment], contracts: Iterable[Mapping], 
 
     Args:
         payments: Payment rows (:data:`Payment`), from ``payments.csv``.
-        contracts: Rows of ``contracts.csv`` (``kind``, ``from_party``, ``to_party``, ``start``).
+        contracts: Rows of ``contracts.csv`` (``kind``, ``from_party``, ``to_party``, ``amount``, ``start``).
         roles: Each holder's role, in the order firms are listed (``external`` for the external sector).
         quarters: The quarters to report, in order (the simulated quarters; payments of other quarters are
             ignored).

@@ -62,7 +62,7 @@ def test_a_ring_of_funding_and_vendor_finance_gives_the_hand_computed_shares():
             _pay("openai", "coreweave", "compute", 6.0), _pay("openai", "nvidia", "chip_sale", 3.0),
             _pay("coreweave", "nvidia", "chip_sale", 5.0),
             _pay("external", "nvidia", "sales", 12.0), _pay("nvidia", "external", "operating_cost", 2.0)]
-    book = [{"kind": "loan", "from_party": "nvidia", "to_party": "coreweave", "start": Q}]
+    book = [{"kind": "loan", "from_party": "nvidia", "to_party": "coreweave", "start": Q, "amount": 4.0}]
     firms, loop, cycles = circularity_rows(pays, book, ROLES, [Q])
     by = _by_entity(firms)
     nvidia, coreweave = by["nvidia"], by["coreweave"]
@@ -114,10 +114,10 @@ def test_one_step_never_traces_more_than_the_funded_firm_paid():
 
 def test_funding_is_cumulative_and_a_commitment_funds_nobody_until_a_tranche_is_paid():
     """A stake counts from its start, a tranche from its quarter, and both stay counted; a letter of intent does not count."""
-    book = [{"kind": "equity_stake", "from_party": "oracle", "to_party": "openai", "start": "2026Q2"},
-            {"kind": "investment_commitment", "from_party": "nvidia", "to_party": "openai", "start": ""},
-            {"kind": "warrant", "from_party": "coreweave", "to_party": "openai", "start": ""},
-            {"kind": "compute", "from_party": "openai", "to_party": "oracle", "start": ""}]
+    book = [{"kind": "equity_stake", "from_party": "oracle", "to_party": "openai", "start": "2026Q2", "amount": 1.0},
+            {"kind": "investment_commitment", "from_party": "nvidia", "to_party": "openai", "start": "", "amount": 100.0},
+            {"kind": "warrant", "from_party": "coreweave", "to_party": "openai", "start": "", "amount": 0.1},
+            {"kind": "compute", "from_party": "openai", "to_party": "oracle", "start": "", "amount": 30.0}]
     pays = [_pay("nvidia", "openai", "tranche", 1.0, "2026Q3"), _pay("openai", "nvidia", "chip_sale", 2.0, "2026Q2"),
             _pay("openai", "nvidia", "chip_sale", 2.0, "2026Q4"), _pay("openai", "oracle", "compute", 4.0, "2026Q1"),
             _pay("openai", "oracle", "compute", 4.0, "2026Q2")]
@@ -128,6 +128,53 @@ def test_funding_is_cumulative_and_a_commitment_funds_nobody_until_a_tranche_is_
     direct = {(r["entity"], r["quarter"]): r["round_trip_direct"] for r in rows}
     assert direct[("oracle", "2026Q1")] == 0.0 and direct[("oracle", "2026Q2")] == 4.0  # the stake starts in Q2
     assert direct[("nvidia", "2026Q2")] == 0.0 and direct[("nvidia", "2026Q4")] == 2.0  # the tranche was paid in Q3
+
+
+def test_an_undrawn_loan_funds_its_borrower_only_once_drawn():
+    """A vendor revolver with nothing drawn (principal 0) funds nobody; its first draw (2026Q2) funds from then on.
+
+    CoreWeave buys chips from Nvidia for 5 each quarter; Nvidia's revolver to it is undrawn in 2026Q1 and drawn for
+    2 in 2026Q2: Nvidia's direct round trip is 0 in 2026Q1, then 5 (of revenue 5) in 2026Q2 and 2026Q3.
+    """
+    book = [{"kind": "loan", "from_party": "nvidia", "to_party": "coreweave", "start": "", "amount": 0.0}]
+    quarters = ["2026Q1", "2026Q2", "2026Q3"]
+    pays = [_pay("coreweave", "nvidia", "chip_sale", 5.0, q) for q in quarters]
+    assert funding_links(pays, book, set(ROLES) - {"external"}) == {}
+    pays.append(_pay("nvidia", "coreweave", "loan_drawn", 2.0, "2026Q2"))
+    assert funding_links(pays, book, set(ROLES) - {"external"}) == {("nvidia", "coreweave"): 2026 * 4 + 1}
+    rows = [r for r in circularity_rows(pays, book, ROLES, quarters)[0] if r["entity"] == "nvidia"]
+    assert [r["round_trip_direct"] for r in rows] == [0.0, 5.0, 5.0]
+    assert [r["firms_funded"] for r in rows] == [0, 1, 1]
+
+
+def test_a_stake_granted_with_a_deal_does_not_make_its_holder_a_funder():
+    """CoreWeave granting OpenAI stock with a compute deal (cost 0) is no money from OpenAI to CoreWeave.
+
+    OpenAI receives 3 from Oracle for something, Oracle having received 6 from CoreWeave: counted as a funder of
+    CoreWeave, OpenAI would have 3 x 6/6 = 3 round-tripped one step removed; with the granted stake it has none.
+    A stake paid for (amount 0.35) does count.
+    """
+    pays = [_pay("coreweave", "oracle", "compute", 6.0), _pay("oracle", "openai", "compute", 3.0)]
+    granted = [{"kind": "equity_stake", "from_party": "openai", "to_party": "coreweave", "start": "", "amount": 0.0}]
+    bought = [{**granted[0], "amount": 0.35}]
+    openai = {name: _by_entity(circularity_rows(pays, book, ROLES, [Q])[0])["openai"]
+              for name, book in (("granted", granted), ("bought", bought))}
+    assert openai["granted"]["round_trip"] == 0.0 and openai["granted"]["firms_funded"] == 0
+    assert openai["bought"]["round_trip_one_step"] == pytest.approx(3.0)
+
+
+def test_the_baseline_has_openai_fund_neither_coreweave_nor_is_funded_by_its_undrawn_revolver():
+    """In the shipped baseline OpenAI's CoreWeave stock is granted (cost 0) and its revolver undrawn at the start."""
+    from economy.config import load_config
+    from model import AIFinanceModel
+
+    model = AIFinanceModel(config=load_config(ROOT / "configs" / "baseline.yaml"), seed=0)
+    rows = model.recorder.contract_rows()
+    by_id = {r["contract_id"]: r for r in rows}
+    assert by_id["openai_coreweave_stake"]["amount"] == 0.0 and by_id["openai_revolver"]["amount"] == 0.0
+    links = funding_links([], rows, set(model.ledger.names) - {"external"})
+    assert ("openai", "coreweave") not in links and ("banks", "openai") not in links
+    assert ("nvidia", "coreweave") in links  # Nvidia bought its CoreWeave shares
 
 
 def test_outside_funding_in_out_net_and_need():
