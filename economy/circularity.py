@@ -52,9 +52,23 @@ financing. Per quarter, for the loop as a whole:
 
 - *spending*: everything the loop's firms paid (cash and credits, any kind, to anyone);
 - *financed inside*: the part of it paid from funding received from other firms of the
-  loop (:data:`FUNDING_KINDS` from a loop firm), with the same pro rata rule:
-  ``sum over i of paid(i) * funding_from_loop(i) / max(received(i), paid(i))``. Funding
-  kept as cash is not followed into later quarters;
+  loop (:data:`FUNDING_KINDS` from a loop firm), followed across quarters. Each loop firm
+  *i* carries the inside funding it received and has not spent yet, ``carry(i)`` (0 at the
+  start), and spends it first (first in, first out: money raised from the loop is spent
+  before money earned or held from before); what it pays beyond its carry is drawn pro rata
+  from the quarter's receipts and its cash, as above::
+
+      from_carry(i) = min(carry(i), paid(i))
+      from_fresh(i) = (paid(i) - from_carry(i)) * funding_from_loop(i) / max(received(i), paid(i) - from_carry(i))
+      financed(i)   = from_carry(i) + from_fresh(i)
+      carry(i)     += funding_from_loop(i) - financed(i)
+
+  and the loop's *financed inside* is the sum of ``financed(i)``. A firm's
+  ``loop_financed`` revenue counts each payment from a loop firm *i* in the share
+  ``financed(i) / paid(i)``. The carry is a convention, an upper reading of how much
+  inside money is spent: a tranche kept as cash for a year is spent before the firm's
+  sales revenue. Round trips (direct and one step removed) stay per quarter: they ask
+  where the quarter's revenue came from, not when the money was raised;
 - *outside funding in*: funding the loop's firms received from outside (equity bought by
   outside investors, loans drawn from lenders, rescues: :data:`FUNDING_KINDS` from an
   outside payer); *outside funding out*: what they paid back to the outside
@@ -277,6 +291,7 @@ def circularity_rows(payments: Iterable[Payment], contracts: Iterable[Mapping], 
     firm_rows: list[dict] = []
     loop_rows: list[dict] = []
     cycle_rows: list[dict] = []
+    carry = dict.fromkeys(loop, 0.0)  # inside funding each loop firm received and has not spent yet
     for quarter in quarters:
         key = _key(quarter)
         funded: dict[str, set[str]] = defaultdict(set)
@@ -295,7 +310,15 @@ def circularity_rows(payments: Iterable[Payment], contracts: Iterable[Mapping], 
         rev_from: dict[str, list[tuple[str, float]]] = defaultdict(list)  # payee -> [(payer, revenue)]
         for (a, b), amount in rev.items():
             rev_from[b].append((a, amount))
-        inside_share = {h: loop_funding[quarter][h] / pool[h] if pool.get(h, 0) > 0 else 0.0 for h in loop}
+        # each loop firm's payments financed inside: its carried inside funding first, then pro rata from the quarter's
+        inside_share: dict[str, float] = {}
+        for h in loop:
+            from_carry = min(carry[h], paid[h])
+            rest = paid[h] - from_carry
+            fresh = loop_funding[quarter][h]
+            from_fresh = rest * fresh / max(received[h], rest) if fresh > 0 else 0.0
+            carry[h] += fresh - from_carry - from_fresh
+            inside_share[h] = (from_carry + from_fresh) / paid[h] if paid[h] > 0 else 0.0
         for firm in modelled:
             mine = funded.get(firm, set())
             total = direct = one_step = from_firms = financed = 0.0

@@ -177,6 +177,48 @@ def test_the_baseline_has_openai_fund_neither_coreweave_nor_is_funded_by_its_und
     assert ("nvidia", "coreweave") in links  # Nvidia bought its CoreWeave shares
 
 
+def test_inside_funding_kept_as_cash_is_spent_first_in_later_quarters():
+    """A tranche not spent in its quarter is carried, and spent first in the next (hand-computed, module docstring).
+
+    2026Q1: Nvidia pays OpenAI a tranche of 10; OpenAI rents compute from CoreWeave for 4. Its payments are
+    drawn from its receipts of 10, all inside funding: financed 4 x 10/10 = 4, and 6 is carried.
+    2026Q2: outside buyers pay OpenAI 8 and it pays Oracle 9: the carried 6 first, the other 3 from the
+    quarter's receipts, none of them inside funding: financed 6 of 9; Oracle's revenue of 9 is loop-financed
+    for 6 (share 2/3). Nothing is carried on.
+    2026Q3: OpenAI pays CoreWeave 2 from its cash: nothing of it financed inside.
+    Per quarter alone (no carry) 2026Q2 would have had nothing financed inside.
+    """
+    pays = [_pay("nvidia", "openai", "tranche", 10.0, "2026Q1"), _pay("openai", "coreweave", "compute", 4.0, "2026Q1"),
+            _pay("external", "openai", "sales", 8.0, "2026Q2"), _pay("openai", "oracle", "compute", 9.0, "2026Q2"),
+            _pay("openai", "coreweave", "compute", 2.0, "2026Q3")]
+    quarters = ["2026Q1", "2026Q2", "2026Q3"]
+    firms, loop, _cycles = circularity_rows(pays, [], ROLES, quarters)
+    assert [r["financed_inside"] for r in loop] == pytest.approx([4.0, 6.0, 0.0])
+    assert [r["financed_inside_share"] for r in loop] == pytest.approx([4.0 / 14.0, 6.0 / 9.0, 0.0])
+    oracle = {r["quarter"]: r for r in firms if r["entity"] == "oracle"}
+    assert oracle["2026Q2"]["loop_financed"] == pytest.approx(6.0)
+    assert oracle["2026Q2"]["loop_financed_share"] == pytest.approx(2.0 / 3.0)
+    coreweave = {r["quarter"]: r for r in firms if r["entity"] == "coreweave"}
+    assert coreweave["2026Q1"]["loop_financed"] == pytest.approx(4.0) and coreweave["2026Q3"]["loop_financed"] == 0.0
+
+
+def test_the_carry_is_spent_before_new_inside_funding_and_the_rest_pro_rata():
+    """Carry first, then the quarter's funding pro rata: 3 carried, then a tranche of 4 among receipts of 8.
+
+    2026Q1: OpenAI receives a tranche of 3 and spends nothing: 3 carried. 2026Q2: it receives a tranche of 4
+    and 4 from outside buyers (8) and pays 7: 3 from the carry, the other 4 drawn from the quarter's receipts,
+    half of which are inside funding: 4 x 4/8 = 2; financed 5; carried on 4 - 2 = 2. 2026Q3: it pays 5, of
+    which the carried 2 is inside funding.
+    """
+    pays = [_pay("nvidia", "openai", "tranche", 3.0, "2026Q1"), _pay("nvidia", "openai", "tranche", 4.0, "2026Q2"),
+            _pay("external", "openai", "sales", 4.0, "2026Q2"), _pay("openai", "oracle", "compute", 7.0, "2026Q2"),
+            _pay("openai", "oracle", "compute", 5.0, "2026Q3")]
+    loop = circularity_rows(pays, [], ROLES, ["2026Q1", "2026Q2", "2026Q3"])[1]
+    # Nvidia's tranches are loop spending too, paid from its cash (no inside funding)
+    assert [r["financed_inside"] for r in loop] == pytest.approx([0.0, 5.0, 2.0])
+    assert [r["spending"] for r in loop] == pytest.approx([3.0, 11.0, 5.0])
+
+
 def test_outside_funding_in_out_net_and_need():
     """Loans drawn and shares bought from outside come in, repayments and dividends go out; need nets per firm.
 
