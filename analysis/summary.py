@@ -149,14 +149,15 @@ def circularity_figures(circularity: pd.DataFrame, loop: pd.DataFrame, cycles: p
 
     Returns:
         ``firms``: for each firm of the loop with revenue in the run, its revenue over the run and the shares of it
-        that were round-tripped (direct, one step removed, both) and paid from loop funding; the loop's outside
+        that were round-tripped (direct, one step removed, both) and paid from loop funding, and the share of what
+        it paid other firms that went to its funders (``paid_to_funders_share``); the loop's outside
         funding need and net outside funding summed by year, the share of its spending financed inside the loop by
         year; ``top_cycles``: the cycles with the largest volume summed over the quarters ``cycles`` lists them in.
     """
     firms = {}
     inside = circularity[~circularity.role.isin(OUTSIDE_ROLES)]
     sums = inside.groupby("entity", sort=False)[["revenue", "round_trip_direct", "round_trip_one_step",
-                                                  "loop_financed"]].sum()
+                                                  "loop_financed", "paid_to_firms", "paid_to_funders"]].sum()
     for entity, row in sums.iterrows():
         if row.revenue <= 0:
             continue
@@ -166,6 +167,8 @@ def circularity_figures(circularity: pd.DataFrame, loop: pd.DataFrame, cycles: p
             "one_step_share": round(float(row.round_trip_one_step / row.revenue), 5),
             "round_trip_share": round(float((row.round_trip_direct + row.round_trip_one_step) / row.revenue), 5),
             "loop_financed_share": round(float(row.loop_financed / row.revenue), 5),
+            "paid_to_funders_share": round(float(row.paid_to_funders / row.paid_to_firms), 5)
+            if row.paid_to_firms > 0 else 0.0,
         }
     years = loop.assign(year=loop.quarter.astype(str).map(_year)).groupby("year")
     by_year = years[["outside_funding_need", "outside_funding_net", "financed_inside", "spending"]].sum()

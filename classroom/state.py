@@ -159,25 +159,15 @@ class Session:
             return view
 
 
-class _Forward:
-    """An object that answers as ``inner`` does, except for the attributes set on it."""
-
-    def __init__(self, inner: Any, **own: Any) -> None:
-        self._inner = inner
-        self.__dict__.update(own)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 def page_tables(m: AIFinanceModel) -> dict[str, pd.DataFrame]:
-    """The run's tables (``economy.records.frames``) without the ledger's payment rows, which no page shows.
+    """The run's tables (``economy.records.frames``) without the payments table, which no page shows.
 
-    The payments table is the largest (about 360 rows a quarter in the baseline) and the
-    costliest to build; every quarter shown builds the tables afresh.
+    The circularity tables are computed from the payments (so the page's circular share is
+    ``circularity.csv``'s); the payments table itself is then dropped from the view.
     """
-    no_payments = _Forward(m.recorder, payment_rows=list)
-    return frames(_Forward(m, recorder=no_payments))
+    tables = frames(m)
+    tables.pop("payments")
+    return tables
 
 
 def make_view(m: AIFinanceModel, scenario: str, shocks: tuple[ShockRecord, ...] = (), notes: tuple = ()) -> View:
@@ -190,26 +180,18 @@ def make_view(m: AIFinanceModel, scenario: str, shocks: tuple[ShockRecord, ...] 
 
 
 def circular_share(view: View, label: str | None = None) -> float | None:
-    """Share of what AI labs paid under contracts this quarter that went to firms funding them.
+    """Share of what the AI labs paid other firms this quarter that went to firms that had funded them.
 
-    A lab's funders are the holders of stakes in it and the investors with commitments
-    or credits to it: money a lab pays them returns to those who financed it (the
-    circular deal). None when labs paid nothing.
+    The labs' ``paid_to_funders`` over their ``paid_to_firms`` in ``circularity.csv``
+    (:mod:`economy.circularity`: a firm's funders hold stakes it sold them, paid it tranches,
+    issued it credits or warrants, or lent to it; a commitment not yet paid funds nobody):
+    money a lab pays them returns to those who financed it (the circular deal). None when
+    the labs paid no firm.
     """
-    contracts, flows = view.tables["contracts"], view.tables["contract_flows"]
-    labs = {e for e, r in view.roles.items() if r == "lab"}
-    funding = contracts[contracts["kind"].isin(["equity_stake", "investment_commitment", "compute_credit"])]
-    funders: dict[str, set[str]] = {}
-    for row in funding.itertuples():
-        # stakes and commitments run holder/investor -> issuer/investee; credits run issuer -> holder
-        funder, lab = (row.to_party, row.from_party) if row.kind == "compute_credit" else (row.from_party, row.to_party)
-        funders.setdefault(lab, set()).add(funder)
-    paid = flows[(flows["quarter"] == (label or view.label)) & flows["payer"].isin(labs)]
-    total = float(paid["paid"].sum())
-    if total <= 0:
-        return None
-    back = sum(float(r.paid) for r in paid.itertuples() if r.payee in funders.get(r.payer, set()))
-    return back / total
+    rows = view.tables["circularity"]
+    labs = rows[(rows["quarter"] == (label or view.label)) & (rows["role"] == "lab")]
+    paid = float(labs["paid_to_firms"].sum())
+    return float(labs["paid_to_funders"].sum()) / paid if paid > 0 else None
 
 
 def money_moves(view: View, label: str | None = None) -> pd.DataFrame:

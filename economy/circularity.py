@@ -45,6 +45,11 @@ the same amount as ``balance_sheets.revenue``.
   firms are intermediaries (not the external sector), and only one step: money that
   comes back through two intermediaries is not counted.
 
+**The payer's side.** What a firm paid modelled firms as their revenue (``paid_to_firms``)
+and the part of it paid to firms that had funded it (``paid_to_funders``): summed over the
+payers, the same money as the payees' direct round trips. The classroom's *circular share*
+monitor is the labs' ``paid_to_funders`` over their ``paid_to_firms``.
+
 **The loop** is the modelled firms that are neither lenders nor the government: labs,
 clouds, chipmakers, investors. Lenders, the government and the external sector are
 *outside* it: a bank's loan and its interest coming back is credit, not circular
@@ -136,7 +141,8 @@ CYCLES_PER_QUARTER = 10
 
 CIRCULARITY_COLUMNS = ["quarter", "entity", "role", "revenue", "revenue_from_firms", "round_trip_direct",
                        "round_trip_one_step", "round_trip", "direct_share", "one_step_share", "round_trip_share",
-                       "loop_financed", "loop_financed_share", "firms_funded"]
+                       "loop_financed", "loop_financed_share", "firms_funded", "paid_to_firms", "paid_to_funders",
+                       "paid_to_funders_share"]
 """The columns of ``circularity.csv``, in order."""
 
 LOOP_COLUMNS = ["quarter", "spending", "spending_in_loop", "financed_inside", "financed_inside_share",
@@ -308,8 +314,14 @@ def circularity_rows(payments: Iterable[Payment], contracts: Iterable[Mapping], 
             paid_to[b][a] = amount
         pool = {h: max(received[h], paid[h]) for h in modelled}  # what a firm's payments of the quarter are drawn from
         rev_from: dict[str, list[tuple[str, float]]] = defaultdict(list)  # payee -> [(payer, revenue)]
+        to_firms: dict[str, float] = defaultdict(float)  # payer -> what it paid modelled firms as their revenue
+        to_funders: dict[str, float] = defaultdict(float)  # payer -> the part of it paid to firms that funded it
         for (a, b), amount in rev.items():
             rev_from[b].append((a, amount))
+            if b in pool:
+                to_firms[a] += amount
+                if a in funded.get(b, ()):
+                    to_funders[a] += amount
         # each loop firm's payments financed inside: its carried inside funding first, then pro rata from the quarter's
         inside_share: dict[str, float] = {}
         for h in loop:
@@ -340,6 +352,8 @@ def circularity_rows(payments: Iterable[Payment], contracts: Iterable[Mapping], 
                 "round_trip": trip, "direct_share": _share(direct, total), "one_step_share": _share(one_step, total),
                 "round_trip_share": _share(trip, total), "loop_financed": financed,
                 "loop_financed_share": _share(financed, total), "firms_funded": len(mine),
+                "paid_to_firms": to_firms[firm], "paid_to_funders": to_funders[firm],
+                "paid_to_funders_share": _share(to_funders[firm], to_firms[firm]),
             })
         spending = sum(paid[h] for h in loop)
         spending_in = sum(v for (a, b), v in f.items() if a in in_loop and b in in_loop)

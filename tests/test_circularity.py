@@ -70,6 +70,11 @@ def test_a_ring_of_funding_and_vendor_finance_gives_the_hand_computed_shares():
     assert nvidia["direct_share"] == pytest.approx(0.4) and nvidia["round_trip_share"] == pytest.approx(0.4)
     assert nvidia["loop_financed"] == pytest.approx(5.0) and nvidia["loop_financed_share"] == pytest.approx(0.25)
     assert nvidia["firms_funded"] == 2 and nvidia["revenue_from_firms"] == pytest.approx(8.0)
+    # the payers' side: OpenAI paid 6 + 3 to firms, 3 of it to Nvidia, its funder; CoreWeave 5, all to Nvidia
+    openai = by["openai"]
+    assert (openai["paid_to_firms"], openai["paid_to_funders"]) == (9.0, 3.0)
+    assert openai["paid_to_funders_share"] == pytest.approx(1 / 3)
+    assert (coreweave["paid_to_firms"], coreweave["paid_to_funders"]) == (5.0, 5.0)
     assert coreweave["round_trip"] == 0.0 and coreweave["loop_financed_share"] == pytest.approx(1.0)
     assert loop[0]["spending"] == pytest.approx(30.0) and loop[0]["financed_inside"] == pytest.approx(11.0)
     assert loop[0]["financed_inside_share"] == pytest.approx(11.0 / 30.0)
@@ -288,6 +293,11 @@ def test_metrics_are_finite_and_shares_lie_in_0_1(scenarios, name):
         values = (firms if column in firms else loop)[column]
         assert values.between(0.0, 1.0 + 1e-12).all(), column
     assert (firms.round_trip <= firms.revenue_from_firms + 1e-9).all()
+    # the payer's side is the same money: what firms paid their funders is what funders got back directly
+    sums = firms.groupby("quarter", observed=True)[["paid_to_funders", "round_trip_direct", "paid_to_firms",
+                                                    "revenue_from_firms"]].sum()
+    assert (sums.paid_to_funders - sums.round_trip_direct).abs().max() < 1e-6
+    assert (sums.paid_to_firms - sums.revenue_from_firms).abs().max() < 1e-6
     assert (cycles.volume > 0).all() and (cycles.length >= 2).all()
     block = scenarios[name]["summary"]["circularity"]
     assert {"nvidia", "oracle", "coreweave", "amd", "amazon"} <= set(block["firms"])

@@ -163,6 +163,38 @@ def test_the_web_keeps_its_layout_and_shows_this_quarter_s_money():
     s.release()
 
 
+def test_the_circular_share_is_the_circularity_table_s_and_the_summary_s():
+    """The monitor shows what circularity.csv and summary.json say: the labs' paid_to_funders over paid_to_firms.
+
+    Checked quarter by quarter against the tables of the run the page stepped, and over the run against each lab's
+    paid_to_funders_share in the summary's circularity block (the labs' shares weighted by what each paid).
+    """
+    from analysis.summary import summarize
+    from economy.records import frames
+
+    s = Session()
+    s.reset("baseline")
+    shown: dict[str, float | None] = {}
+    for _ in range(8):
+        s.step()
+        view = s.view()
+        shown[view.label] = circular_share(view)
+    tables = frames(s.model)
+    labs = [c.entity for c in s.model.companies if c.role == "lab"]
+    rows = tables["circularity"][tables["circularity"]["entity"].isin(labs)]
+    by_quarter = rows.groupby("quarter")[["paid_to_funders", "paid_to_firms"]].sum()
+    assert set(shown) == set(by_quarter.index)
+    for label, share in shown.items():
+        assert share == pytest.approx(by_quarter.loc[label, "paid_to_funders"] / by_quarter.loc[label, "paid_to_firms"])
+        assert share == circular_share(view, label)  # an earlier quarter read from the latest view
+    assert 0 < min(shown.values()) and max(shown.values()) < 1
+    firms = summarize(tables, labs)["circularity"]["firms"]
+    paid = rows.groupby("entity")["paid_to_firms"].sum()
+    run_share = sum(firms[lab]["paid_to_funders_share"] * paid[lab] for lab in labs) / paid.sum()
+    assert run_share == pytest.approx(by_quarter.paid_to_funders.sum() / by_quarter.paid_to_firms.sum(), abs=1e-4)
+    s.release()
+
+
 def test_a_default_pulses_in_the_web_in_its_quarter():
     s = Session()
     s.reset("ai_winter")
