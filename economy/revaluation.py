@@ -133,8 +133,15 @@ def opening_growth(e: Economy, co: Firm) -> float | None:
 
 
 def market_growth(e: Economy, co: Firm) -> float | None:
-    """The growth the market reads now: the firm's own trend, leaning on the opening growth until a year is known."""
-    points = list(co.ai_revenue_hist) if co.role == "lab" else [*co.revenue_hist, e.ledger.balance(co.holder, Account.REVENUE)]
+    """The growth the market reads now: its :func:`forward_growth`, leaning on the opening growth until a year is known.
+
+    A lab's is read from its share of demand (``Firm.demand_hist``), not from what its compute let it serve: a
+    quarter short of compute lowers the revenue it is valued on, but the recovery after it is not growth ahead.
+    """
+    if co.role == "lab":
+        points = list(co.demand_hist) if co.demand_hist else list(co.ai_revenue_hist)
+    else:
+        points = [*co.revenue_hist, e.ledger.balance(co.holder, Account.REVENUE)]
     measured, known = forward_growth(points), opening_growth(e, co)
     if known is None or measured is None:
         return measured if known is None else known
@@ -259,6 +266,7 @@ def calibrate(e: Economy) -> None:
         c.own_fixed = min(0.0, ev0) if by_base else ev0
         if c.spec.lab:
             c.ai_revenue_hist.append(e.config.world.demand.initial_annual / 4 * c.spec.lab.market_share)
+            c.demand_hist.append(c.ai_revenue_hist[-1])
 
 
 def value_firms(e: Economy) -> None:

@@ -25,6 +25,7 @@ from economy.revaluation import (
     forward_growth,
     fundamental_revenue,
     holdings_matrix,
+    market_growth,
     multiple_factor,
     net_debt,
     operating_assets,
@@ -397,6 +398,19 @@ def test_a_firm_with_better_margins_or_more_debt_is_valued_in_the_documented_dir
     assert all(f > 0 for f in factors)
     values = [solve_equity(np.array([25.0 - d]), np.zeros((1, 1))).equity[0] for d in (debt, debt + 5.0)]
     assert values[1] <= values[0] and values[1] >= 0.0
+
+
+def test_a_labs_growth_is_read_from_its_share_of_demand_not_from_a_quarter_short_of_compute():
+    """Demand flat at 10 a quarter, revenue capped to 5 by compute and recovering 5, 7, 9, 10: growth read 0, not a rebound."""
+    spec = lab("l", cash=20.0, market_value=60.0, market_share=0.5)
+    spec["valuation"] = {"opening_growth_annual": 0.5}
+    e = at_quarter(economy([bank(), spec]), 5)
+    co = e.firm("l")
+    co.ai_revenue_hist.extend([10.0, 5.0, 7.0, 9.0, 10.0])
+    co.demand_hist.extend([10.0] * 5)
+    assert market_growth(e, co) == pytest.approx(0.0)
+    co.demand_hist.extend([10.0 * 1.5 ** (k / 4) for k in range(5)])  # demand growing 50% a year: read as such
+    assert market_growth(e, co) == pytest.approx(0.5)
 
 
 def test_trend_growth_reads_a_year_from_five_quarters():
