@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from economy.config import Distress
+from economy.units import money_tol
 
 
 def distressed_issue(need: float, market_value: float, sentiment: float, params: Distress) -> tuple[float, float] | None:
@@ -89,7 +90,9 @@ def hardware_sale_room(fleet_gw: float, sold_gw: float, max_share: float) -> flo
     """
     if fleet_gw <= 0:
         return 0.0
-    room = (max_share * (fleet_gw + sold_gw) - sold_gw) / fleet_gw
+    # (max_share * (fleet + sold) - sold) / fleet, written without subtracting large near-equal amounts: with a large
+    # year's sales against a small fleet that cancellation read a room above the whole fleet, or above a smaller sale's
+    room = min(1.0, max_share - (1.0 - max_share) * sold_gw / fleet_gw)
     # float dust left of a used allowance is no allowance: it would sell a sliver and log a sale
     return room if room > 1e-9 else 0.0
 
@@ -135,7 +138,8 @@ def hardware_sale_share(need: float, value: float, liens: float, resale: float, 
     top = max_share * value
     if lien_per_value > 0 and thin:  # past its peak, the price falls faster than the liens shrink
         top = min(top, max(0.0, depth * (1.0 / lien_per_value - 1.0 / resale)))
-    if top <= 0 or net(top) <= 0:
+    # proceeds within float dust of nothing (liens equal to the resale value) are nothing: no fleet is sold for them
+    if top <= 0 or net(top) <= money_tol(value):
         return 0.0
     if net(top) <= need:
         return top / value

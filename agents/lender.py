@@ -48,16 +48,20 @@ def lending_decision(
 
 
 def capital_factor(ratio: float, floor: float, target: float) -> float:
-    """The share of its usual capacity a lender puts out at a capital ratio: 0 at the floor or below, 1 from the target.
+    """The share of its usual capacity a lender puts out at a capital ratio: 0 below the floor, 1 from the target up.
+
+    In between in proportion (0 at the floor itself). The floor binds whatever the target: a target
+    left below the floor (a config that sets only ``min_capital_ratio``) lends fully from the floor up
+    and nothing below it, never fully below the floor.
 
     Example:
-        >>> capital_factor(0.08, 0.05, 0.10)
-        0.6
+        >>> capital_factor(0.08, 0.05, 0.10), capital_factor(0.03, 0.05, 0.0), capital_factor(0.05, 0.05, 0.05)
+        (0.6, 0.0, 1.0)
     """
+    if ratio < floor:
+        return 0.0
     if ratio >= target:
         return 1.0
-    if ratio <= floor:
-        return 0.0
     return round((ratio - floor) / (target - floor), 12)
 
 

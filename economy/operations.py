@@ -155,6 +155,7 @@ def _operate_lab(e: Economy, co: Firm, demand_q: float) -> None:
     revenue = min(e.competition.shares[h] * demand_q, compute * p.revenue_per_gw_quarter_max)
     co.flows.ai_revenue = revenue
     co.ai_revenue_hist.append(revenue)
+    co.demand_hist.append(e.competition.shares[h] * demand_q)
     if revenue > 0:
         led.transfer(ext, h, revenue, Account.OPEX, Account.REVENUE, "AI revenue from end users")
     planned = p.opex_quarterly * (1 + quarterly_growth(p.opex_growth_annual)) ** q

@@ -29,7 +29,7 @@ from economy.contracts import LIVE, EquityStake, State, Warrant
 from economy.equity import issue_shares_to
 from economy.ledger import ASSETS, EXPENSES, INCOME, Account
 from economy.state import Economy, Firm
-from economy.valuation import WarrantClaim, solve_equity
+from economy.valuation import WarrantClaim, growth_multiple, solve_equity
 
 NOT_NET_OF_DEBT = ("lender", "government")
 """Roles whose cash, loans and debts are their business: valued on their own business and stakes, not net of debt."""
@@ -101,6 +101,29 @@ def trend_growth(points: Sequence[float]) -> float | None:
     return math.exp(4.0 * slope) - 1.0
 
 
+def forward_growth(points: Sequence[float]) -> float | None:
+    """The growth the market expects ahead from a quarterly series: its trend, or its latest half-year's pace if slower.
+
+    A five-quarter trend reads a year's growth, but after a dip it reads the rebound as growth even
+    once revenue has stopped rising; the market takes the pace kept up lately instead, the last two
+    quarters over the two before, annualised, when that is lower (needs four points; else the trend).
+
+    Example:
+        A dip to 145 and a rebound to 272 that has stalled: the trend says 81%, the last half-year 36%.
+
+        >>> stalled = [145.0, 215.0, 249.0, 269.0, 272.0]
+        >>> round(trend_growth(stalled), 2), round(forward_growth(stalled), 2)
+        (0.81, 0.36)
+    """
+    trend = trend_growth(points)
+    if trend is None or len(points) < 4:
+        return trend
+    before, lately = points[-4] + points[-3], points[-2] + points[-1]
+    if before <= 0:
+        return trend
+    return min(trend, (max(lately, 0.0) / before) ** 2 - 1.0)
+
+
 def opening_growth(e: Economy, co: Firm) -> float | None:
     """Growth the opening value priced: the config's, or for a lab the steady path's in the first quarter."""
     given = co.spec.valuation.opening_growth_annual
@@ -110,45 +133,87 @@ def opening_growth(e: Economy, co: Firm) -> float | None:
 
 
 def market_growth(e: Economy, co: Firm) -> float | None:
-    """The growth the market reads now: the firm's own trend, leaning on the opening growth until a year is known."""
-    points = list(co.ai_revenue_hist) if co.role == "lab" else [*co.revenue_hist, e.ledger.balance(co.holder, Account.REVENUE)]
-    measured, known = trend_growth(points), opening_growth(e, co)
+    """The growth the market reads now: its :func:`forward_growth`, leaning on the opening growth until a year is known.
+
+    A lab's is read from its share of demand (``Firm.demand_hist``), not from what its compute let it serve: a
+    quarter short of compute lowers the revenue it is valued on, but the recovery after it is not growth ahead.
+    """
+    if co.role == "lab":
+        points = list(co.demand_hist) if co.demand_hist else list(co.ai_revenue_hist)
+    else:
+        points = [*co.revenue_hist, e.ledger.balance(co.holder, Account.REVENUE)]
+    measured, known = forward_growth(points), opening_growth(e, co)
     if known is None or measured is None:
         return measured if known is None else known
     weight = min(1.0, (len(points) - 1) / 4.0)
     return weight * measured + (1.0 - weight) * known
 
 
-def loss_margin(e: Economy, co: Firm) -> float:
-    """A trailing year's loss as a share of its revenue (this quarter and the three before); 0 without a loss."""
+def profit_margin(e: Economy, co: Firm) -> float:
+    """A trailing year's net income as a share of its revenue (this quarter and the three before); 0 without revenue."""
     led = e.ledger
     income = led.total(co.holder, INCOME) - led.total(co.holder, EXPENSES)
     revenue = math.fsum([*list(co.revenue_hist)[-3:], led.balance(co.holder, Account.REVENUE)])
-    loss = -math.fsum([*list(co.net_income_hist)[-3:], income])
-    return loss / revenue if revenue > 0 and loss > 0 else 0.0
+    return math.fsum([*list(co.net_income_hist)[-3:], income]) / revenue if revenue > 0 else 0.0
+
+
+def loss_margin(e: Economy, co: Firm) -> float:
+    """A trailing year's loss as a share of its revenue (this quarter and the three before); 0 without a loss."""
+    return max(0.0, -profit_margin(e, co))
 
 
 def opening_loss_margin(co: Firm) -> float:
     """The loss margin of the last reported quarter (0 for a profitable firm)."""
+    return max(0.0, -opening_margin(co))
+
+
+def opening_margin(co: Firm) -> float:
+    """The net margin of the last reported quarter (0 without revenue)."""
     r = co.spec.reported
-    return max(0.0, -r.net_income_quarterly / r.revenue_quarterly) if r.revenue_quarterly > 0 else 0.0
+    return r.net_income_quarterly / r.revenue_quarterly if r.revenue_quarterly > 0 else 0.0
+
+
+def mature_multiple(co: Firm, margin: float) -> float:
+    """A mature firm's multiple at net margin ``margin``, relative to the opening's: its earnings multiple x the margin.
+
+    Never below ``min_factor``: a firm earning little or losing money is still worth that share of its
+    opening multiple, the floor every multiple keeps. In units of the opening multiple (1 = the opening's).
+    """
+    p = co.spec.valuation
+    if co.own_multiple <= 0 or p.mature_earnings_multiple is None:
+        return p.min_factor
+    return max(p.min_factor, p.mature_earnings_multiple * margin / co.own_multiple)
+
+
+def growth_factor(e: Economy, co: Firm, g0: float | None, g: float | None) -> float:
+    """The multiple's move with growth, before losses: see :func:`multiple_factor`."""
+    p = co.spec.valuation
+    if g0 is None or g is None:
+        return 1.0
+    if p.mature_growth_annual is not None:
+        moved = growth_multiple(g, g0, 1.0, mature_multiple(co, profit_margin(e, co)),
+                                mature_multiple(co, opening_margin(co)), p.mature_growth_annual, p.growth_fade)
+        if moved is not None:
+            return min(p.max_factor, max(p.min_factor, moved))
+    return min(p.max_factor, max(p.min_factor, ((1.0 + g) / (1.0 + g0)) ** p.growth_sensitivity))
 
 
 def multiple_factor(e: Economy, co: Firm) -> float:
     """How far a firm's revenue multiple has moved from the opening: with growth, and down after sustained losses.
 
-    ``((1 + g) / (1 + g0)) ** growth_sensitivity`` within ``[min_factor, max_factor]``, ``g`` the growth
-    the market reads now and ``g0`` the growth the opening value priced: a lab growing faster than the
-    steady path is worth more, one growing slower less, and as the path itself slows the multiple falls
-    toward that of a mature business. Then divided by ``1 + loss_sensitivity * excess loss margin``: the
-    losses of the opening were priced, and are forgiven in proportion to growth still at the opening's
-    pace; a firm listed during the run is judged on its losses alone (MODEL.md section 6).
+    With a mature firm's figures in its config (``mature_growth_annual``, ``mature_earnings_multiple``) the
+    multiple follows expected forward growth (:func:`economy.valuation.growth_multiple`): from the opening's
+    at the opening's growth toward a mature firm's, its earnings multiple x the firm's trailing-year net
+    margin (:func:`mature_multiple`), as the growth the market reads fades toward the mature rate. Without
+    them it is ``((1 + g) / (1 + g0)) ** growth_sensitivity``. Either way within ``[min_factor, max_factor]``,
+    ``g`` the growth the market reads now and ``g0`` the growth the opening value priced. Then divided by
+    ``1 + loss_sensitivity * excess loss margin``: the losses of the opening were priced, and are forgiven in
+    proportion to growth still at the opening's pace; a firm listed during the run is judged on its losses
+    alone (MODEL.md section 6).
     """
     p = co.spec.valuation
     g0, g = opening_growth(e, co), market_growth(e, co)
-    factor = 1.0
-    if g0 is not None and g is not None:
-        factor = min(p.max_factor, max(p.min_factor, ((1.0 + g) / (1.0 + g0)) ** p.growth_sensitivity))
+    factor = growth_factor(e, co, g0, g)
     listed_in_run = co.listed and not co.spec.listed
     pace = min(1.0, max(0.0, g / g0)) if g0 is not None and g0 > 0 and g is not None else 1.0
     allowance = 0.0 if listed_in_run else opening_loss_margin(co) * pace
@@ -201,6 +266,7 @@ def calibrate(e: Economy) -> None:
         c.own_fixed = min(0.0, ev0) if by_base else ev0
         if c.spec.lab:
             c.ai_revenue_hist.append(e.config.world.demand.initial_annual / 4 * c.spec.lab.market_share)
+            c.demand_hist.append(c.ai_revenue_hist[-1])
 
 
 def value_firms(e: Economy) -> None:

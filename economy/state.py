@@ -76,6 +76,9 @@ class Firm:
     cash_changes: deque[float] = field(default_factory=lambda: deque(maxlen=4))
     cash_before: float = 0.0
     ai_revenue_hist: deque[float] = field(default_factory=lambda: deque(maxlen=5))
+    demand_hist: deque[float] = field(default_factory=lambda: deque(maxlen=5))
+    """A lab's share of demand ($B a quarter) before its compute caps what it serves, the last five quarters: the
+    growth the market reads (a quarter short of compute is not a fall in what its users will pay)."""
     revenue_hist: deque[float] = field(default_factory=lambda: deque(maxlen=4))
     net_income_hist: deque[float] = field(default_factory=lambda: deque(maxlen=4))
     cost_factor: float = 1.0

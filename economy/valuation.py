@@ -46,6 +46,67 @@ def solve_values(own_business: np.ndarray, holdings: np.ndarray) -> np.ndarray:
     return values
 
 
+def forward_growth_premium(growth: float, mature_growth: float, fade: float, years: int = 200) -> float:
+    """How much more revenue a firm growing ``growth`` a year now is expected to reach than a mature firm, in logs.
+
+    The market expects the growth above a mature firm's to fade: ``fade`` of it persists into each next
+    year, so the growth ``t`` years ahead is ``g_t = mature + (growth - mature) * fade ** t``. The premium is
+    ``sum_t log((1 + g_t) / (1 + mature))`` over the years ahead: the log of the firm's expected revenue
+    once mature over that of a firm already growing at the mature rate. It rises with ``growth`` (and with
+    ``fade``, when growth is above the mature rate), is 0 at the mature rate and negative below it.
+
+    Args:
+        growth: annual growth the market reads now, > -1.
+        mature_growth: annual growth of a mature firm, > -1.
+        fade: share of the excess growth that persists a year later, in [0, 1).
+        years: years summed (the terms fall as ``fade ** t``, so 200 is the whole sum for any fade below 0.9).
+
+    Returns:
+        The premium, in natural logs.
+
+    Example:
+        20% growth over a mature 0%, halving each year: 10% next year, then 5%, 2.5%, ...;
+        ``log(1.1) + log(1.05) + log(1.025) + ...``:
+
+        >>> round(forward_growth_premium(0.2, 0.0, 0.5), 4)
+        0.1937
+    """
+    excess, parts, persist = (growth - mature_growth) / (1.0 + mature_growth), [], fade
+    for _year in range(years):
+        if abs(excess * persist) < 1e-15:
+            break
+        parts.append(math.log1p(excess * persist))
+        persist *= fade
+    return math.fsum(parts)
+
+
+def growth_multiple(growth: float, opening_growth: float, opening_multiple: float, mature_multiple: float,
+                    opening_mature_multiple: float, mature_growth: float, fade: float) -> float | None:
+    """A revenue multiple that depends on expected forward growth, anchored at the opening and at a mature firm.
+
+    ``mature_multiple * (opening_multiple / opening_mature_multiple) ** x`` with ``x = P(growth) / P(opening_growth)``,
+    ``P`` the :func:`forward_growth_premium`: at the opening's growth the multiple is the opening's (the value
+    the config gives), at the mature growth it is the mature firm's, and in between the growth premium the
+    opening priced shrinks as the forward growth premium does. Below the mature growth ``x`` is negative and
+    the multiple falls below the mature firm's. None when the opening did not price growth above the mature
+    rate (there is no growth premium to scale) or a multiple is not positive.
+
+    Example:
+        Opening at 20x on 90% growth, a mature firm at 5x on 18%: the opening's 20x at 90%, 5x at 18%,
+        in between at 40%, and less than 5x with no growth.
+
+        >>> args = dict(opening_growth=0.9, opening_multiple=20.0, mature_multiple=5.0, opening_mature_multiple=5.0,
+        ...             mature_growth=0.18, fade=0.6)
+        >>> [round(growth_multiple(g, **args), 2) for g in (0.9, 0.4, 0.18, 0.0)]
+        [20.0, 7.87, 5.0, 3.37]
+    """
+    premium = forward_growth_premium(opening_growth, mature_growth, fade)
+    if premium <= 0 or min(opening_multiple, mature_multiple, opening_mature_multiple) <= 0:
+        return None
+    x = forward_growth_premium(growth, mature_growth, fade) / premium
+    return mature_multiple * (opening_multiple / opening_mature_multiple) ** x
+
+
 @dataclass(frozen=True)
 class WarrantClaim:
     """A vested, unexercised warrant as the solver sees it: ``holder`` may buy ``shares`` of ``issuer`` at ``strike``.

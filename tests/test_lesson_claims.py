@@ -240,30 +240,30 @@ def test_too_big_to_fail_preset():
 
 
 def test_too_big_to_fail_none_openai_then_coreweave_and_cerebras():
-    """Without rescues OpenAI and CoreWeave fail in 2028, Cerebras soon after.
+    """Without rescues OpenAI fails in 2028, CoreWeave and Cerebras in the quarter after.
 
     too_big_to_fail.en.md: "Under *none*, OpenAI fails in 2028 through the confidence channel (its rounds fail as
-    sentiment falls); CoreWeave fails in the same quarter, and Cerebras within a year. Anthropic survives, shrinking
-    by selling hardware."
+    sentiment falls); CoreWeave and Cerebras fail in the quarter after, through the demand channel. Anthropic
+    survives, shrinking by selling hardware."
     """
     r = winter("none")
     d = r.kind("default").set_index("entity")
     assert year(r.first_default("openai")) == 2028 and d.loc["openai", "channel"] == "confidence"
     assert not r.kind("round_failed").query("entity == 'openai' and quarter <= @r.first_default('openai')").empty
-    assert r.first_default("coreweave") == r.first_default("openai")
-    gap = q_index(r.first_default("cerebras")) - q_index(r.first_default("openai"))
-    assert 0 <= gap <= 4, gap
+    for firm in ("coreweave", "cerebras"):
+        assert q_index(r.first_default(firm)) == q_index(r.first_default("openai")) + 1, firm
+        assert d.loc[firm, "channel"] == "demand", firm
     assert r.first_default("anthropic") is None and r.sheet("anthropic", "status").iloc[-1] != "defaulted"
     assert not r.kind("hardware_sold").query("entity == 'anthropic'").empty
 
 
 def test_too_big_to_fail_discretionary_rescues_openai_again_and_again():
-    """Discretionary rescues save OpenAI again and again; CoreWeave is let fail.
+    """Discretionary rescues save OpenAI every quarter; CoreWeave, Cerebras and Anthropic get smaller rescues.
 
     too_big_to_fail.en.md: "Under *discretionary*, OpenAI is the firm rescued: first in the quarter it would have
-    failed under *none*, then again and again, at least seven times by the end of 2031, mostly $15B-$30B each, and
-    the fiscal cost passes $150B. CoreWeave is let fail in the quarter of the first rescue; Cerebras gets small
-    rescues (under $1B each)." (and step 2: who is rescued first, and who is let fail in that quarter)
+    failed under *none*, then every quarter after, at least twelve times by the end of 2031, mostly $15B-$30B each,
+    and the fiscal cost passes $250B. CoreWeave and Cerebras get small rescues (under $1B each), Anthropic a few of
+    about $3B; CoreWeave fails all the same in 2032." (and step 2: who is rescued first, who else in the year after)
     """
     r = winter()
     all_rescues = rescues(r)
@@ -271,26 +271,29 @@ def test_too_big_to_fail_discretionary_rescues_openai_again_and_again():
     first = all_rescues[0][0]
     assert first == winter("none").first_default("openai")
     openai = [(q, a) for q, who, a in all_rescues if who == "openai" and q <= "2031Q4"]
-    assert len(openai) >= 7, openai
+    assert len(openai) >= 12, openai
+    assert [q_index(q) for q, _ in openai] == list(range(q_index(first), q_index(first) + len(openai)))  # every quarter
     mostly = [a for _, a in openai if 15 <= round(a) <= 30]
     assert len(mostly) > 0.75 * len(openai), openai
     fiscal = r.system["fiscal_cost"].iloc[-1]
-    assert fiscal > 150, fiscal
-    assert r.first_default("coreweave") == first and "coreweave" not in {who for _, who, _ in all_rescues}
-    cerebras = [a for _, who, a in all_rescues if who == "cerebras"]
-    assert cerebras and max(cerebras) < 1, cerebras
-    assert "anthropic" not in {who for _, who, _ in all_rescues} and r.first_default("anthropic") is None
+    assert fiscal > 250, fiscal
+    for firm in ("coreweave", "cerebras"):
+        small = [a for _, who, a in all_rescues if who == firm]
+        assert small and max(small) < 1, (firm, small)
+    anthropic = [a for _, who, a in all_rescues if who == "anthropic"]
+    assert 2 <= len(anthropic) <= 4 and all(2.5 <= a <= 3.5 for a in anthropic), anthropic
+    assert year(r.first_default("coreweave")) == 2032
 
 
 def test_too_big_to_fail_openai_fails_anyway():
-    """OpenAI defaults in 2033 despite the rescues.
+    """OpenAI defaults in 2031 despite the rescues.
 
-    too_big_to_fail.en.md: "OpenAI defaults in 2033 all the same: the rescues kept it alive for five years but did
-    not fix its business."
+    too_big_to_fail.en.md: "OpenAI defaults in 2031 all the same: the rescues kept it alive for three and a half
+    years but did not fix its business."
     """
     r = winter()
-    assert year(r.first_default("openai")) == 2033
-    assert 18 <= q_index(r.first_default("openai")) - q_index(rescues(r)[0][0]) <= 22  # about five years
+    assert year(r.first_default("openai")) == 2031
+    assert 13 <= q_index(r.first_default("openai")) - q_index(rescues(r)[0][0]) <= 15  # about three and a half years
 
 
 def test_too_big_to_fail_backstop_same_rescues_same_cost():

@@ -146,13 +146,27 @@ def _lenders_books_agree_with_their_loss_rows(tables: dict) -> list[str]:
     return [str(s) for s in run.loc[run.role == "lender"].groupby("entity").status.last()]
 
 
-def test_a_lenders_losses_on_its_books_are_its_loss_rows(winter, rate_shock):
-    """A late recovery cuts the creditor's loss in its books as in its row; a failed lender's loan-book sale is a row.
+@pytest.fixture(scope="module")
+def winter_with_late_recoveries() -> dict:
+    """The tables of the AI winter's seed 2, where failed estates pass money received late to the lenders."""
+    return frames(AIFinanceModel(config=load_config(WINTER), seed=2).run())
 
-    The AI winter (seeds 0 and 1) has late recoveries to the lenders; the rate shock's seed 1 has the banks fail.
+
+def test_a_late_recovery_cuts_the_lenders_losses_on_its_books_as_in_its_rows(winter_with_late_recoveries):
+    """Money a failed estate receives late reduces the lender's LOSSES account and its loss row alike."""
+    tables = winter_with_late_recoveries
+    late = tables["payments"][tables["payments"].memo.str.endswith("late recovery")]
+    assert {"banks", "private_credit"} <= set(late.payee)
+    assert set(late.kind) == {"recovery"}
+    _lenders_books_agree_with_their_loss_rows(tables)
+
+
+def test_a_lenders_losses_on_its_books_are_its_loss_rows(winter, rate_shock):
+    """A lender's loss rows and its books agree in the AI winter, and when the rate shock makes the banks fail.
+
+    The rate shock's seed 1 has the banks fail: their loan book sold from the estate is a row.
     """
     tables, _summary = winter
-    assert (tables["payments"].memo.str.endswith("late recovery")).any()
     _lenders_books_agree_with_their_loss_rows(tables)
     seed, tables = rate_shock
     statuses = _lenders_books_agree_with_their_loss_rows(tables)

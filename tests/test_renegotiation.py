@@ -121,10 +121,15 @@ def test_switched_off_no_seller_gives_way():
 
 @pytest.mark.parametrize("seed", [0, 3])
 def test_in_the_ai_winter_openais_clouds_give_way(seed):
-    """In the AI winter the clouds renting to OpenAI concede on its dues; switched off, nobody does."""
+    """In the AI winter the clouds renting to OpenAI concede on its dues; switched off, nobody does.
+
+    Other labs' sellers may give way too (seed 0: Microsoft on Anthropic's, valued on its fading growth since the
+    multiple follows forward growth), but only to labs, the buyers of compute.
+    """
     cfg = load_config(WINTER)
     m = AIFinanceModel(config=cfg, seed=seed).run()
     events = [e for e in m.events if e["kind"] == "contract_renegotiated"]
-    assert events and all(e["counterparty"] == "openai" for e in events)
+    assert any(e["counterparty"] == "openai" for e in events)
+    assert all(e["counterparty"] in ("openai", "anthropic") for e in events)
     off = AIFinanceModel(config=with_overrides(cfg, {"world.distress.renegotiation": False}), seed=seed).run()
     assert not [e for e in off.events if e["kind"] == "contract_renegotiated"]

@@ -22,8 +22,10 @@ from economy.opening import open_economy
 from economy.revaluation import (
     business_value,
     exercise_warrant,
+    forward_growth,
     fundamental_revenue,
     holdings_matrix,
+    market_growth,
     multiple_factor,
     net_debt,
     operating_assets,
@@ -33,7 +35,7 @@ from economy.revaluation import (
     valued_on_revenue,
 )
 from economy.state import Economy, Status
-from economy.valuation import WarrantClaim, solve_equity
+from economy.valuation import WarrantClaim, forward_growth_premium, growth_multiple, solve_equity
 from model import BASELINE
 from tests.economies import at_quarter, bank, builder, chipmaker, economy, lab
 
@@ -312,6 +314,103 @@ def test_losses_the_opening_priced_are_forgiven_while_growth_holds_up():
     assert multiple_factor(e, co) == pytest.approx(1.0)
     co.listed = True
     assert multiple_factor(e, co) == pytest.approx(1.0 / 1.5)
+
+
+def test_a_mature_firm_is_valued_at_its_earnings_multiple_once_growth_has_faded():
+    """Grower at 100% priced, mature at 18% on EV/earnings 20: flat revenue of 10 a quarter earning 2 is 20 x 0.2 = 4x.
+
+    The opening multiple is 40 / 40 = 1 on a trailing year, so the mature multiple 4 is 4 of it; growth 0 is below
+    the mature 18%, so the multiple is 4 x (1 / m0) ** x with m0 the opening's mature multiple (20 x 0 margin: the
+    floor 0.2) and ``x = P(0) / P(1.0)``, P the forward growth premium.
+    """
+    e = at_quarter(grower(mature_growth_annual=0.18, mature_earnings_multiple=20.0, max_factor=10.0), 5)
+    c = e.firm("c")
+    c.revenue_hist.extend([10.0] * 4)
+    c.net_income_hist.extend([2.0] * 3)
+    sell(e, "c", 10.0, cost=8.0)
+    x = forward_growth_premium(0.0, 0.18, 0.6) / forward_growth_premium(1.0, 0.18, 0.6)
+    assert x < 0
+    assert multiple_factor(e, c) == pytest.approx(4.0 * (1.0 / 0.2) ** x)
+
+
+def test_growth_multiple_meets_both_anchors():
+    """At the opening's growth the opening's multiple, at the mature growth the mature firm's."""
+    args = dict(opening_growth=0.9, opening_multiple=23.0, mature_multiple=3.0, opening_mature_multiple=4.6,
+                mature_growth=0.18, fade=0.6)
+    assert growth_multiple(0.9, **args) == pytest.approx(23.0 * 3.0 / 4.6)
+    assert growth_multiple(0.18, **args) == pytest.approx(3.0)
+    assert growth_multiple(0.1, **{**args, "opening_growth": 0.1}) is None  # the opening priced no growth premium
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-0.9, 3.0), st.floats(-0.9, 3.0), st.floats(0.0, 0.3), st.floats(0.05, 0.85))
+def test_the_forward_growth_premium_rises_with_growth_and_is_zero_at_the_mature_rate(g1, g2, mature, fade):
+    """More growth now, a larger premium; the mature rate, none; below it, negative; more fade, a larger premium above it."""
+    low, high = sorted((g1, g2))
+    assert forward_growth_premium(low, mature, fade) <= forward_growth_premium(high, mature, fade) + 1e-12
+    assert forward_growth_premium(mature, mature, fade) == 0.0
+    if high > mature + 1e-6:
+        assert forward_growth_premium(high, mature, fade) > 0
+        assert forward_growth_premium(high, mature, fade) <= forward_growth_premium(high, mature, min(0.85, fade + 0.1)) + 1e-12
+    if low < mature:
+        assert forward_growth_premium(low, mature, fade) <= 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-0.9, 3.0), st.floats(-0.9, 3.0), st.floats(0.3, 3.0), st.floats(1.0, 60.0),
+       st.floats(0.5, 10.0), st.floats(0.5, 10.0), st.floats(0.0, 0.25), st.floats(0.05, 0.85))
+def test_the_multiple_rises_with_growth_and_with_the_mature_firms_earnings(g1, g2, g0, m0, mature1, mature2, g_mature, fade):
+    """More growth (the opening's anchor held), a higher multiple; a higher mature multiple (better margins), a higher one."""
+    if g0 <= g_mature + 0.05:
+        return
+    low, high = sorted((g1, g2))
+    small, large = sorted((mature1, mature2))
+    args = dict(opening_growth=g0, opening_multiple=m0, opening_mature_multiple=min(m0, 4.0),
+                mature_growth=g_mature, fade=fade)
+    for m in (small, large):
+        assert growth_multiple(low, mature_multiple=m, **args) <= growth_multiple(high, mature_multiple=m, **args) * (1 + 1e-9)
+    for g in (low, high):
+        assert growth_multiple(g, mature_multiple=small, **args) <= growth_multiple(g, mature_multiple=large, **args) * (1 + 1e-9)
+        assert growth_multiple(g, mature_multiple=small, **args) > 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.floats(0.1, 1000.0), min_size=2, max_size=5))
+def test_forward_growth_never_reads_more_than_the_trend(points):
+    """The market's forward read is the trend or the latest half-year's pace, whichever is lower."""
+    assert forward_growth(points) <= trend_growth(points) + 1e-12
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-0.5, 0.6), st.floats(-0.5, 0.6), st.floats(0.0, 12.0))
+def test_a_firm_with_better_margins_or_more_debt_is_valued_in_the_documented_direction(margin1, margin2, debt):
+    """Same growth, a higher trailing margin: a multiple not lower; more net debt: equity not higher (floored at 0)."""
+    low, high = sorted((margin1, margin2))
+    factors = []
+    for margin in (low, high):
+        e = at_quarter(grower(mature_growth_annual=0.18, mature_earnings_multiple=20.0, max_factor=10.0), 5)
+        c = e.firm("c")
+        c.revenue_hist.extend([10.0 * 1.5 ** (k / 4) for k in range(4)])
+        c.net_income_hist.extend([10.0 * margin] * 3)
+        sell(e, "c", 10.0 * 1.5, cost=10.0 * 1.5 * (1.0 - margin))
+        factors.append(multiple_factor(e, c))
+    assert factors[0] <= factors[1] * (1 + 1e-9)
+    assert all(f > 0 for f in factors)
+    values = [solve_equity(np.array([25.0 - d]), np.zeros((1, 1))).equity[0] for d in (debt, debt + 5.0)]
+    assert values[1] <= values[0] and values[1] >= 0.0
+
+
+def test_a_labs_growth_is_read_from_its_share_of_demand_not_from_a_quarter_short_of_compute():
+    """Demand flat at 10 a quarter, revenue capped to 5 by compute and recovering 5, 7, 9, 10: growth read 0, not a rebound."""
+    spec = lab("l", cash=20.0, market_value=60.0, market_share=0.5)
+    spec["valuation"] = {"opening_growth_annual": 0.5}
+    e = at_quarter(economy([bank(), spec]), 5)
+    co = e.firm("l")
+    co.ai_revenue_hist.extend([10.0, 5.0, 7.0, 9.0, 10.0])
+    co.demand_hist.extend([10.0] * 5)
+    assert market_growth(e, co) == pytest.approx(0.0)
+    co.demand_hist.extend([10.0 * 1.5 ** (k / 4) for k in range(5)])  # demand growing 50% a year: read as such
+    assert market_growth(e, co) == pytest.approx(0.5)
 
 
 def test_trend_growth_reads_a_year_from_five_quarters():

@@ -173,6 +173,12 @@ class Valuation(Strict):
     priced, which the market forgives in proportion to growth still at the opening pace; a firm that
     lists during the run loses that allowance (judged on losses, not on hopes). A firm without
     revenue at the opening is valued on its operating assets instead, at a fixed ratio.
+
+    With ``mature_earnings_multiple`` and ``mature_growth_annual`` given, the multiple follows expected
+    forward growth instead (:func:`economy.valuation.growth_multiple`): the growth above a mature firm's is
+    expected to fade by ``growth_fade`` a year, and as that forward premium shrinks the multiple moves from
+    the opening's toward a mature firm's, ``mature_earnings_multiple`` times the firm's trailing-year net
+    margin (never below ``min_factor`` of the opening multiple). ``growth_sensitivity`` is then unused.
     """
 
     opening_growth_annual: Rate | None = None
@@ -182,6 +188,18 @@ class Valuation(Strict):
     min_factor: Annotated[float, Field(gt=0, le=1)] = 0.2
     max_factor: Annotated[float, Field(ge=1, le=100)] = 2.0
     loss_sensitivity: Annotated[float, Field(ge=0, le=100)] = 1.0
+    mature_growth_annual: Rate | None = None
+    """Annual growth of a mature firm, toward which the market expects the firm's growth to fade."""
+    mature_earnings_multiple: Annotated[float, Field(gt=0, le=1000)] | None = None
+    """Enterprise value over a trailing year's net income of a mature firm (growing at ``mature_growth_annual``)."""
+    growth_fade: Annotated[float, Field(ge=0, lt=0.9)] = 0.6
+    """Share of a year's growth above the mature rate that the market expects to persist into the next year."""
+
+    @model_validator(mode="after")
+    def _mature_pair(self) -> Valuation:
+        if (self.mature_growth_annual is None) != (self.mature_earnings_multiple is None):
+            raise ValueError("'mature_growth_annual' and 'mature_earnings_multiple' are given together or not at all")
+        return self
 
 
 class Payout(Strict):
