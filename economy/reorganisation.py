@@ -8,9 +8,10 @@ plus its cash and holdings) and as a liquidation (what the estate sale of
 (:meth:`Reorganisation.reorganise`) then shares the going concern among the claims by
 seniority: secured loans first up to the value of their collateral, then senior claims
 (what collateral did not cover, this quarter's unpaid dues, outside suppliers and funders),
-then subordinated loans. Each creditor keeps part of its recovery as debt (together the
-debt the emerged firm can carry) and takes new shares for the rest; what it does not
-recover is its loss. The old shareholders keep only what is left after all claims (usually
+then subordinated loans. The debt the emerged firm can carry stays with the most senior
+recoveries, in the same order; the rest of every recovery is paid in new shares, so the
+claims the value reaches last become the owners; what a creditor does not recover is its
+loss. The old shareholders keep only what is left after all claims (usually
 nothing). The firm keeps its assets and all its contracts. Mixed into
 :class:`economy.defaults.DefaultResolver`.
 """
@@ -18,7 +19,7 @@ nothing). The firm keeps its assets and all its contracts. Mixed into
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from economy.actions import exchange_for_shares
@@ -81,7 +82,15 @@ class Claim:
     amount: float
     secured: float = 0.0
     subordinated: bool = False
-    recovery: float = 0.0
+    by_rank: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    """What it recovers in each rank: on its collateral, among senior claims, among subordinated ones."""
+    debt: float = 0.0
+    """The part of its recovery it keeps as debt of the emerged firm."""
+
+    @property
+    def recovery(self) -> float:
+        """What it recovers in all."""
+        return math.fsum(self.by_rank)
 
     @property
     def can_stay_debt(self) -> bool:
@@ -165,19 +174,35 @@ class Reorganisation:
 
     # ---------------------------------------------------------------- the plan
     @staticmethod
-    def share_out(claims: list[Claim], value: float) -> None:
-        """Set each claim's recovery from ``value``, by seniority, pro rata within a rank."""
+    def share_out(claims: list[Claim], value: float, debt: float) -> None:
+        """Share ``value`` among the claims by seniority, then the ``debt`` the emerged firm keeps among their recoveries.
+
+        Each rank (collateral, senior, subordinated) is paid pro rata within it before the next
+        is paid anything. The debt goes to the most senior recoveries first, in the same ranks
+        (among the claims that can stay debt), so the shares go to the claims the value reaches
+        last: a secured lender keeps a loan, the junior creditors become the owners.
+        """
         ranks = [[(c, c.secured) for c in claims],
                  [(c, c.amount - c.secured) for c in claims if not c.subordinated],
                  [(c, c.amount) for c in claims if c.subordinated]]
         left = value
-        for rank in ranks:
+        for i, rank in enumerate(ranks):
             total = math.fsum(part for _c, part in rank)
             if total <= 0:
                 continue
             ratio = max(0.0, min(1.0, left / total))
             for c, part in rank:
-                c.recovery += part * ratio
+                c.by_rank[i] += part * ratio
+            left -= total * ratio
+        left = debt
+        for i in range(len(ranks)):
+            total = math.fsum(c.by_rank[i] for c in claims if c.can_stay_debt)
+            if total <= 0:
+                continue
+            ratio = max(0.0, min(1.0, left / total))
+            for c in claims:
+                if c.can_stay_debt:
+                    c.debt += c.by_rank[i] * ratio
             left -= total * ratio
 
     def reorganise(self, co: Firm, plan: Outcome) -> None:
@@ -191,14 +216,13 @@ class Reorganisation:
         claims = self.claims_on(co)
         total = math.fsum(c.amount for c in claims)
         value_before = co.market_value
-        self.share_out(claims, plan.recovery)
-        as_debt = math.fsum(c.recovery for c in claims if c.can_stay_debt)
-        kept = min(plan.new_debt, as_debt)
+        self.share_out(claims, plan.recovery, plan.new_debt)
+        kept = math.fsum(c.debt for c in claims)
         equity_value = plan.value - kept
         keep_old = max(0.0, plan.value - total) / equity_value if equity_value > 0 else 0.0
         new_shares: dict[int, float] = {}
         for c in claims:
-            debt = c.recovery * kept / as_debt if c.can_stay_debt and as_debt > 0 else 0.0
+            debt = c.debt
             shares = c.recovery - debt
             creditor = c.creditor if c.creditor == m.external or m.by_holder[c.creditor].alive else m.external
             asset = Account.OTHER_ASSETS if creditor == m.external else Account.STAKES

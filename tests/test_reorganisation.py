@@ -56,8 +56,9 @@ def test_a_firm_worth_more_running_is_reorganised_and_its_creditors_are_paid_by_
     The multiple is (0 + 60) / 50 = 1.2: the going concern is 59.16, less 10% for reorganising it 53.244,
     against 33.54 from a sale. The secured lender's 30 is covered by its hardware (33.43 at full resale
     price), the senior unsecured 20 next, the subordinated lender gets the 3.244 left. The emerged firm keeps
-    debt of 40% of 53.244 = 21.2976, each creditor 40% of what it recovers (12, 8, 1.2976); the other 60%
-    is in shares worth 53.244 - 21.2976 = 31.9464 in all: 18, 12 and 1.9464 of it.
+    debt of 40% of 53.244 = 21.2976, all of it the secured lender's, the most senior recovery; the rest is
+    paid in shares worth 53.244 - 21.2976 = 31.9464 in all: 30 - 21.2976 = 8.7024 to the secured lender,
+    20 to the senior and 3.244 to the subordinated one.
     """
     m = _three_lenders()
     assert status(m, "neo") == "reorganised"
@@ -66,9 +67,12 @@ def test_a_firm_worth_more_running_is_reorganised_and_its_creditors_are_paid_by_
     kept = 0.4 * value
     equity = value - kept
     recovered = {"bank": 30.0, "bank2": 20.0, "bank3": value - 50.0}
-    principal = {m.ledger.names[x.from_party]: x.principal for x in m.book.of_kind_to(Loan, m.index["neo"])}
-    assert principal == pytest.approx({k: 0.4 * r for k, r in recovered.items()})
-    assert _stakes(m, "neo") == pytest.approx({k: 0.6 * r / equity for k, r in recovered.items()})
+    principal = {m.ledger.names[x.from_party]: x.principal for x in m.book.of_kind_to(Loan, m.index["neo"])
+                 if x.state in LIVE}
+    assert principal == pytest.approx({"bank": kept})
+    assert m.book.by_id["senior"].state is State.DEFAULTED and m.book.by_id["junior"].state is State.DEFAULTED
+    assert _stakes(m, "neo") == pytest.approx({"bank": (30.0 - kept) / equity, "bank2": 20.0 / equity,
+                                               "bank3": recovered["bank3"] / equity})
     assert sum(_stakes(m, "neo").values()) == pytest.approx(1.0)
     losses = {r["holder"]: r["amount"] for r in m.losses if r["source"] == "neo" and r["kind"] == "loan"}
     assert losses == pytest.approx({"bank3": 10.0 - recovered["bank3"]})
@@ -91,8 +95,11 @@ def test_the_reorganised_firm_keeps_its_assets_balances_its_books_and_owes_less_
     assert m.ledger.equity(h) == pytest.approx(OPERATING - 0.4 * 0.9 * 1.2 * OPERATING)
     assert m.ledger.equity(h) >= 0
     check_invariants(m.economy)
-    # the loans it keeps run on past the reorganisation, with no undrawn commitment
+    # the loan it keeps runs on past the reorganisation, with no undrawn commitment
     for x in m.book.of_kind_to(Loan, h):
+        if x.state is State.DEFAULTED:  # exchanged for shares in full
+            assert x.principal == 0.0
+            continue
         assert x.state in LIVE and x.end >= 1 + Distress().reorganisation_tenor_quarters and x.limit is None
 
 
@@ -104,7 +111,7 @@ def test_the_outcome_does_not_depend_on_the_order_of_the_lists():
         return {r["holder"]: r["amount"] for r in m.losses}
 
     def debt(m) -> dict[str, float]:
-        return {m.ledger.names[x.from_party]: x.principal for x in m.book.of_kind_to(Loan, m.index["neo"])}
+        return {m.ledger.names[x.from_party]: x.principal for x in m.book.of_kind_to(Loan, m.index["neo"]) if x.live(1)}
 
     assert lost(forward) == pytest.approx(lost(backward)) and debt(forward) == pytest.approx(debt(backward))
 
