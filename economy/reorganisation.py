@@ -280,20 +280,22 @@ class Reorganisation:
     def _settle_dues_in_shares(self, co: Firm, ob: Obligation, creditor: int, shares: float, asset: Account) -> None:
         """This quarter's unpaid dues settled by the court: the creditor is paid ``shares`` of new shares, the rest lapses.
 
-        Dues already booked as owed (taken over by the outside sector) are written off as well;
-        the contract learns of what was paid as if it had been paid late, as in
+        The creditor books the shares as other income, a recovery, not as revenue (no customer
+        paid it; ``payments.csv`` shows every dollar of revenue paid). Dues already booked as
+        owed (taken over by the outside sector) are written off as well; the contract learns of
+        what was paid as if it had been paid late, as in
         :meth:`economy.distress_ladder.DistressLadder._pay_late`.
         """
         m = self.m
         rest = ob.amount - ob.paid
-        receiver_credit = ob.payee_credit if creditor == ob.payee else Account.OTHER_INCOME
         if ob.payer_debit in LIABILITIES:
+            receiver_credit = ob.payee_credit if creditor == ob.payee else Account.OTHER_INCOME
             legs = [(co.holder, ob.payer_debit, rest), (co.holder, Account.PAID_IN_CAPITAL, -shares),
                     (co.holder, Account.OTHER_INCOME, -(rest - shares)),
                     (creditor, asset, shares), (creditor, Account.LOSSES, rest - shares), (creditor, receiver_credit, -rest)]
-        else:
+        else:  # a recovery in shares, not revenue paid by a customer
             legs = [(co.holder, ob.payer_debit, shares), (co.holder, Account.PAID_IN_CAPITAL, -shares),
-                    (creditor, asset, shares), (creditor, receiver_credit, -shares)]
+                    (creditor, asset, shares), (creditor, Account.OTHER_INCOME, -shares)]
         self.led.post(tuple(legs), f"{co.entity}: {ob.label} settled in shares in a reorganisation")
         if ob.contract is not None and shares > 0:
             late = Obligation(ob.contract, ob.payer, ob.payee, ob.amount, ob.payer_debit, ob.payee_credit, ob.label, shares)
