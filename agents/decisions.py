@@ -8,6 +8,7 @@ compete for the same money (:mod:`agents.rounds`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from economy.credit import LoanRequest
 
@@ -78,3 +79,34 @@ class SellHoldings:
 
     entity: str
     amount: float
+
+
+@dataclass(frozen=True)
+class Reorganise:
+    """The creditors take a failed firm over in court: its debt cut to ``new_debt``, the rest of their claims swapped for shares.
+
+    ``value`` is the going concern net of the cost of reorganising it, ``recovery`` what the
+    creditors recover that way (new debt plus the value of their shares), ``liquidation`` what
+    they would recover from selling the estate instead ($B).
+    """
+
+    entity: str
+    value: float
+    new_debt: float
+    recovery: float
+    liquidation: float
+    reorganise: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Liquidate:
+    """A failed firm's estate is sold and the proceeds paid to its creditors (its creditors recover more that way).
+
+    ``recovery`` is what the creditors recover from the sale, ``reorganised`` what they would
+    recover from a reorganisation ($B).
+    """
+
+    entity: str
+    recovery: float
+    reorganised: float
+    reorganise: ClassVar[bool] = False

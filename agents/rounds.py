@@ -40,6 +40,7 @@ from agents.lab import (
 )
 from agents.lender import decide_roll, lending_decision
 from agents.renegotiation import accept_concession
+from agents.restructuring import restructure
 from economy import compute_deals, equity, lending
 from economy.construction import finance_and_build, instalments_due, start_build
 from economy.contracts import LIVE, InvestmentCommitment, Loan
@@ -58,10 +59,12 @@ from economy.views import (
 )
 
 RULES = DefaultRules(rescue=rescue_decision, margin_call=margin_call, issue=distressed_issue, concede=accept_concession,
-                     honour=honours_draw, sell_hardware=hardware_sale_share, sale_room=hardware_sale_room)
+                     honour=honours_draw, sell_hardware=hardware_sale_share, sale_room=hardware_sale_room,
+                     restructure=restructure)
 """The agents' rules the default phase applies (the government's rescue, a margin lender's call, a round in distress,
-a seller's concession on a failing buyer's dues, a lender honouring a revolver, hardware sold in distress and how much
-of its fleet a firm may still sell in the year)."""
+a seller's concession on a failing buyer's dues, a lender honouring a revolver, hardware sold in distress, how much
+of its fleet a firm may still sell in the year, and the creditors' choice between reorganising a failed firm and
+selling its estate)."""
 
 OWN_DECISIONS = (TakeDeliveries, RaiseFunding, CutCosts, SignCompute, Renegotiate, Cancel, ListShares, StartBuild)
 
@@ -149,8 +152,9 @@ def decide_quarter(e: Economy, agents: Sequence[Company]) -> list:
     views = {a.holder: a.view() for a in agents if a.alive}
     for a in agents:
         if a.alive:
+            # a rescued or reorganised firm keeps that status while it is not in distress again
             a.firm.status = Status.DISTRESSED if distressed(a.firm, views[a.holder]) else (
-                Status.RESCUED if a.status is Status.RESCUED else Status.HEALTHY)
+                a.status if a.status in (Status.RESCUED, Status.REORGANISED) else Status.HEALTHY)
     decisions = [d for a in agents if a.alive for d in _reviewed(a, a.decide(views[a.holder]))]
     compute_deals.choose_deliveries(e, {d.entity: d.contracts for d in decisions if isinstance(d, TakeDeliveries)})
     by_holder = {a.holder: a for a in agents}

@@ -4,9 +4,10 @@
     .venv/bin/python run.py distress --seeds 5 --baseline-seeds 5 --workers 2
 
 For the baseline and each shipped scenario it prints the share of runs with a systemic event
-(MODEL.md 6a: contagion, lender losses or a rescue) beside the old count rule; defaults by the
-channel that brought them (and how many another firm's default caused); the largest book equity
-(in absolute value) left to a defaulted firm; Nvidia's cash at the end and OpenAI's peak value
+(MODEL.md 6a: contagion, lender losses or a rescue) beside the old count rule; defaults, how
+many were reorganised and how many liquidated, by the channel that brought them (and how many
+another firm's default caused); the largest book equity (in absolute value) left to a defaulted
+firm and the lowest of a reorganised one; Nvidia's cash at the end and OpenAI's peak value
 (median and 5-95%); the lowest capital ratio any lender reached; and whether two scenarios gave
 identical results. Then the calibration figures of the baseline (tests/test_calibration.py's
 bands). Runs are independent, so they go to worker processes; the figures do not depend on how many.
@@ -39,6 +40,7 @@ def figures_of_run(tables: dict, labs: list[str]) -> dict:
     sheets, cascade = tables["balance_sheets"], tables["cascade"]
     summary = summarize(tables, labs)
     failed = sheets[sheets.status == "defaulted"]
+    emerged = sheets[sheets.status == "reorganised"]
     lenders = sheets[(sheets.role == "lender") & (sheets.total_assets > 0)]
     # brought down by a default: a contagion channel from a firm that itself defaulted (a lender merely refusing is not)
     failed_firms = set(cascade.entity)
@@ -54,7 +56,9 @@ def figures_of_run(tables: dict, labs: list[str]) -> dict:
         "causes": list(summary.get("systemic_event_causes", [])),
         "defaults": int(summary["defaults"]), "by_channel": dict(summary["defaults_by_channel"]),
         "caused_by_default": int(caused), "rescues": len(summary["rescued"]),
+        "reorganised": int(summary["defaults_reorganised"]), "liquidated": int(summary["defaults_liquidated"]),
         "defaulted_equity": float(failed.equity.abs().max()) if len(failed) else 0.0,
+        "reorganised_equity": float(emerged.equity.min()) if len(emerged) else float("nan"),
         "nvidia_cash": float(sheets[sheets.entity == "nvidia"].cash.iloc[-1]),
         "openai_peak": float(sheets[sheets.entity == "openai"].market_value.max()),
         "lender_min_ratio": float((lenders.equity / lenders.total_assets).min()) if len(lenders) else float("nan"),
@@ -73,6 +77,12 @@ def _band(values: list[float]) -> str:
     return f"{mid:,.0f} ({lo:,.0f}-{hi:,.0f})"
 
 
+def _lowest(values: list[float]) -> str:
+    """The lowest of the figures that exist, in $B ("none" if none does)."""
+    known = [v for v in values if v == v]
+    return f"{min(known):.2g} $B" if known else "none"
+
+
 def report(name: str, runs: list[dict]) -> list[str]:
     """Lines for one config's runs."""
     n = len(runs)
@@ -89,10 +99,12 @@ def report(name: str, runs: list[dict]) -> list[str]:
         f"{name} ({n} seeds)",
         f"  systemic event: {sum(r['systemic'] for r in runs)}/{n} (old count rule: "
         f"{sum(r['systemic_by_count'] for r in runs)}/{n}); causes: {causes or 'none'}",
-        f"  defaults: {sum(r['defaults'] for r in runs)} in all, by channel {channels or 'none'}; "
+        f"  defaults: {sum(channels.values())} in all ({sum(r['reorganised'] for r in runs)} reorganised, "
+        f"{sum(r['liquidated'] for r in runs)} liquidated), by channel {channels or 'none'}; "
         f"caused by another firm's default: {sum(r['caused_by_default'] for r in runs)}; "
         f"rescues: {sum(r['rescues'] for r in runs)}",
-        f"  largest |book equity| of a defaulted firm: {max(r['defaulted_equity'] for r in runs):.2g} $B",
+        f"  largest |book equity| of a defaulted firm: {max(r['defaulted_equity'] for r in runs):.2g} $B; "
+        f"lowest of a reorganised firm: {_lowest([r['reorganised_equity'] for r in runs])}",
         f"  Nvidia cash at the end: {_band([r['nvidia_cash'] for r in runs])} $B; "
         f"OpenAI peak value: {_band([r['openai_peak'] for r in runs])} $B",
         f"  lowest lender capital ratio: {min(r['lender_min_ratio'] for r in runs):.3f}",

@@ -272,6 +272,7 @@ def _kpis(summary: dict, names: dict[str, str]) -> str:
          bool(summary.get("systemic_event"))),
         ("Losses written off", money(summary.get("total_losses")), "by others, through defaults (backlog apart)",
          False),
+        ("Reorganised", summary.get("defaults_reorganised", 0), name_list(summary.get("reorganised", [])), False),
         ("Rescued", len(summary.get("rescued", [])), name_list(summary.get("rescued", [])), False),
         ("Fiscal cost", money(summary.get("fiscal_cost")), "government rescues", False),
         ("Peak partner debt", money(summary.get("peak_partner_debt")), "loans tied to a lab", False),
@@ -334,11 +335,12 @@ def _defaults(results: Results, names: dict[str, str]) -> str:
     if not len(cascade):
         return "<p>No company defaulted.</p>"
     rows = [[r["quarter"], r.get("round", ""), names.get(str(r["entity"]), r["entity"]),
-             names.get(str(r["caused_by"]), r["caused_by"]) or "its own losses", r["channel"], money(r["amount"])]
-            for _, r in cascade.iterrows()]
-    return ("<p>One row per default and channel that brought it about: from whom, and how much the channel carried "
-            "(<code>cascade.csv</code>).</p>"
-            + table_html(rows, ["quarter", "round", "company", "caused by", "channel", "amount"], numeric=(1, 5)))
+             names.get(str(r["caused_by"]), r["caused_by"]) or "its own losses", r["channel"], money(r["amount"]),
+             r.get("outcome", "")] for _, r in cascade.iterrows()]
+    return ("<p>One row per default and channel that brought it about: from whom, how much the channel carried, and "
+            "whether the court reorganised or liquidated the firm (<code>cascade.csv</code>).</p>"
+            + table_html(rows, ["quarter", "round", "company", "caused by", "channel", "amount", "outcome"],
+                         numeric=(1, 5)))
 
 
 def _rescues(results: Results, names: dict[str, str]) -> str:

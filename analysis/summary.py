@@ -111,7 +111,9 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "first_default_quarter": first_default,
         "systemic_event": bool(causes),
         "systemic_event_causes": causes,
-        "systemic_event_by_count": bool(len(defaulted) >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
+        # every firm that defaulted counts, liquidated or reorganised (before reorganisation, all were still in default)
+        "systemic_event_by_count": bool(len(set(defaulted) | set(cascade.entity if len(cascade) else []))
+                                        >= SYSTEMIC_DEFAULTS or total_losses >= SYSTEMIC_LOSSES),
         "total_losses": round(total_losses, 3),
         "lost_backlog": round(binding + nonbinding, 3),
         "lost_backlog_binding": round(binding, 3),
@@ -121,6 +123,10 @@ def summarize(tables: dict[str, pd.DataFrame], labs: list[str]) -> dict:
         "lost_backlog_by_holder": _sum_by(losses[is_backlog] if len(losses) else losses, "holder"),
         "lost_backlog_binding_by_holder": _sum_by(backlog["backlog"], "holder"),
         "lost_backlog_nonbinding_by_holder": _sum_by(backlog["backlog_nonbinding"], "holder"),
+        "defaults_reorganised": _count_outcome(cascade, "reorganised"),
+        "defaults_liquidated": _count_outcome(cascade, "liquidated"),
+        "reorganised": sorted(set(cascade.loc[cascade.outcome == "reorganised", "entity"]))
+        if len(cascade) and "outcome" in cascade.columns else [],
         "defaults_by_channel": (
             {k: int(v) for k, v in cascade.drop_duplicates(["quarter", "entity"]).groupby("channel").size().items()}
             if len(cascade) else {}),
@@ -215,6 +221,13 @@ def systemic_causes(balance_sheets: pd.DataFrame, cascade: pd.DataFrame, written
         causes.append(f"lenders lose ${lost:,.1f}B, {lost / capital:.0%} of their opening capital")
     causes += [f"rescue of {entity}" for entity in rescued]
     return causes
+
+
+def _count_outcome(cascade: pd.DataFrame, outcome: str) -> int:
+    """How many defaults (a firm in a quarter) ended in ``outcome`` (``reorganised`` or ``liquidated``)."""
+    if not len(cascade) or "outcome" not in cascade.columns:
+        return 0
+    return int((cascade.drop_duplicates(["quarter", "entity"]).outcome == outcome).sum())
 
 
 def _sum_by(losses: pd.DataFrame, column: str) -> dict[str, float]:

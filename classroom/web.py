@@ -17,7 +17,8 @@ from classroom.state import View, money_moves
 FONT = "'IPAexGothic', 'Helvetica Neue', Arial, sans-serif"
 """The page's font stack: IPAexGothic is served by the app (matplotlib_fontja), so Japanese needs no OS font."""
 ROLES = ("investor", "lab", "hyperscaler", "neocloud", "chipmaker", "lender", "government")
-STATUS_COLOURS = {"healthy": "#4e9a06", "distressed": "#e6a100", "defaulted": "#cc0000", "rescued": "#3465a4"}
+STATUS_COLOURS = {"healthy": "#4e9a06", "distressed": "#e6a100", "defaulted": "#cc0000", "rescued": "#3465a4",
+                  "reorganised": "#75507b"}
 EDGE_COLOURS = {"payment": "#8a8f98", "funding": "#2e9e8f"}
 
 
@@ -66,7 +67,7 @@ def web_option(view: View, lang: str) -> dict:
             "itemStyle": {"color": STATUS_COLOURS.get(r.status, "#888")},
             "tooltip": {"formatter": _sheet(lang, name, r)},
         })
-        if r.status in ("defaulted", "rescued") and was.get(r.entity) != r.status:
+        if r.status in ("defaulted", "rescued", "reorganised") and was.get(r.entity) != r.status:
             pulses.append({"value": [x, y], "symbolSize": round(size, 1),
                            "itemStyle": {"color": STATUS_COLOURS[r.status]}})
     moves = money_moves(view)

@@ -71,3 +71,29 @@ def forgive(ledger: Ledger, loan: Loan, amount: float, why: str) -> None:
     ledger.move(loan.to_party, Account.DEBT, Account.OTHER_INCOME, amount, f"{loan.id}: {why}")
     ledger.move(loan.from_party, Account.LOSSES, Account.LOANS_HELD, amount, f"{loan.id}: {why}")
     loan.principal -= amount
+
+
+def exchange_for_shares(ledger: Ledger, loan: Loan, cut: float, shares: float, lender_asset: Account,
+                        made_good_by: int | None = None) -> float:
+    """In a reorganisation the lender gives up ``cut`` of principal for new shares of the borrower worth ``shares``.
+
+    The borrower's debt falls by ``cut``: ``shares`` of it becomes paid-in capital, the rest a
+    gain on the debt extinguished. The lender books the shares (``lender_asset``: stakes, or
+    other assets for the outside sector) and loses the rest, unless an outsider makes it good
+    (payment channel off).
+
+    Returns:
+        The lender's loss, ``cut - shares``.
+    """
+    loss = cut - shares
+    legs = [(loan.to_party, Account.DEBT, cut), (loan.to_party, Account.PAID_IN_CAPITAL, -shares),
+            (loan.to_party, Account.OTHER_INCOME, -loss),
+            (loan.from_party, Account.LOANS_HELD, -cut), (loan.from_party, lender_asset, shares)]
+    if made_good_by is None:
+        legs.append((loan.from_party, Account.LOSSES, loss))
+    else:
+        legs += [(loan.from_party, Account.CASH, loss), (made_good_by, Account.OPEX, loss),
+                 (made_good_by, Account.CASH, -loss)]
+    ledger.post(tuple(legs), f"{loan.id}: exchanged for shares in a reorganisation")
+    loan.principal -= cut
+    return loss

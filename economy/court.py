@@ -61,8 +61,17 @@ class Court:
                               "channel": channel.value, "amount": round(carried, 6)})
         channel, _carried, source = causes[0]
         after = f" after {m.name_of(source)}" if source else ""
+        # the creditors choose between reorganising the going concern and selling the estate (economy.reorganisation)
+        plan = self.rules.restructure(self.estate_view(co), self.distress)
+        outcome = "reorganised" if plan.reorganise else "liquidated"
+        for row in m.cascade[len(m.cascade) - len(causes):]:
+            row["outcome"] = outcome
         m.event("default", co, m.company_named(source), amount,
-                f"{co.spec.name} defaults: ${amount:.1f}B it cannot pay ({channel.value}{after})", channel.value)
+                f"{co.spec.name} defaults: ${amount:.1f}B it cannot pay ({channel.value}{after}); {outcome}",
+                channel.value)
+        if plan.reorganise:
+            self.reorganise(co, plan)
+            return
         # court-style (MODEL.md 6a): equity wiped, the estate sold, creditors paid by seniority, contracts passed on
         self._write_down_stakes(co)
         self._seize_collateral(co)

@@ -31,6 +31,7 @@ from economy.distress_ladder import RENEGOTIABLE, DistressLadder
 from economy.equity import issue_shares_to
 from economy.ledger import Account
 from economy.lending import fund_government
+from economy.reorganisation import EstateView, Outcome, Reorganisation
 from economy.state import Economy, Firm, Status
 
 __all__ = ["LIQUID", "MAX_ROUNDS", "OUTSIDE_CLAIMS", "RENEGOTIABLE", "DefaultResolver", "DefaultRules", "Terms",
@@ -63,6 +64,8 @@ class DefaultRules:
             firm short of cash sells into the secondary market.
         sale_room: ``sale_room(fleet_gw, sold_gw, max_share)``: the share of its fleet a firm that sold ``sold_gw``
             in distress in the last four quarters may still sell.
+        restructure: ``restructure(estate_view, params)``: whether a failed firm's creditors reorganise it or
+            sell its estate (a decision with ``reorganise`` true or false, see :mod:`economy.reorganisation`).
     """
 
     rescue: Callable[[str, float, float], bool]
@@ -72,14 +75,16 @@ class DefaultRules:
     honour: Callable[[bool, float, float], bool]
     sell_hardware: Callable[[float, float, float, float, float, float], float]
     sale_room: Callable[[float, float, float], float]
+    restructure: Callable[[EstateView, Distress], Outcome]
 
 
-class DefaultResolver(Covenants, DistressLadder, Court):
+class DefaultResolver(Covenants, DistressLadder, Court, Reorganisation):
     """Runs step 6 of a quarter on an economy.
 
     The triggers, the rounds, failure and rescue are here; the covenant tests and cures
-    (:mod:`economy.covenants`), the distress ladder (:mod:`economy.distress_ladder`) and the
-    court-style default (:mod:`economy.court`) are mixed in, each reading the state bound here.
+    (:mod:`economy.covenants`), the distress ladder (:mod:`economy.distress_ladder`), the
+    court-style default (:mod:`economy.court`) and reorganisation (:mod:`economy.reorganisation`)
+    are mixed in, each reading the state bound here.
     """
 
     def __init__(self, model: Economy, rules: DefaultRules) -> None:
@@ -99,6 +104,8 @@ class DefaultResolver(Covenants, DistressLadder, Court):
         """Buyers whose sellers gave way on their dues this quarter."""
         self.covenant: dict[str, str] = {}
         """The covenant each loan with a cure due has breached."""
+        self.reorganised: set[int] = set()
+        """Firms reorganised in court this quarter: under the court's protection until the quarter ends."""
 
     def run(self, shortfall: dict[int, float]) -> None:
         """Resolve this quarter's defaults in rounds until none is new."""
@@ -109,7 +116,8 @@ class DefaultResolver(Covenants, DistressLadder, Court):
             triggers.update(self._covenant_triggers())
             triggers.update(self._insolvency_triggers())
             # the government can always borrow: it never defaults
-            triggers = {h: a for h, a in triggers.items() if m.by_holder[h].alive and m.by_holder[h].role != "government"}
+            triggers = {h: a for h, a in triggers.items() if m.by_holder[h].alive and m.by_holder[h].role != "government"
+                        and h not in self.reorganised}
             if not triggers:
                 self._pass_on_late_receipts()
                 return

@@ -106,14 +106,18 @@ class WorldProcess:
         fetches ``1 / (1 + sold_so_far / depth)``; every GPU-backed loan is then
         marked at the quarter's resale factor.
         """
+        proceeds = self.fire_sale_proceeds(value)
+        after = self.market.fire_sold_value + value
+        self.market.fire_sold_value = after
+        self.market.resale_factor = 1.0 / (1.0 + after / self.cfg.gpu.fire_sale_depth)
+        return proceeds
+
+    def fire_sale_proceeds(self, value: float) -> float:
+        """What a fire sale of hardware worth ``value`` would fetch now, after this quarter's sales so far (nothing is sold)."""
         depth = self.cfg.gpu.fire_sale_depth
         before = self.market.fire_sold_value
-        after = before + value
-        # integral of 1/(1+x/depth) from before to after
-        proceeds = depth * (np.log1p(after / depth) - np.log1p(before / depth))
-        self.market.fire_sold_value = after
-        self.market.resale_factor = 1.0 / (1.0 + after / depth)
-        return float(proceeds)
+        # integral of 1/(1+x/depth) from before to before + value
+        return float(depth * (np.log1p((before + value) / depth) - np.log1p(before / depth)))
 
     def expected_growth_annual(self, q: int) -> float:
         """The growth the market expects in quarter ``q``: the steady regime's, fading as the market matures."""

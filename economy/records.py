@@ -44,7 +44,7 @@ CONTRACT_FLOW_COLUMNS = ["quarter", "contract_id", "kind", "payer", "payee", "du
 CONTRACT_COLUMNS = ["contract_id", "kind", "from_party", "to_party", "amount", "start", "end", "state", "ended", "tied_to",
                     "source"]
 EVENT_COLUMNS = ["quarter", "kind", "entity", "counterparty", "amount", "channel", "text"]
-CASCADE_COLUMNS = ["quarter", "round", "entity", "caused_by", "channel", "amount"]
+CASCADE_COLUMNS = ["quarter", "round", "entity", "caused_by", "channel", "amount", "outcome"]
 LOSS_COLUMNS = ["quarter", "holder", "source", "kind", "channel", "amount"]
 CHANNEL_COLUMNS = ["quarter", "holder", "channel", "source", "amount"]
 SYSTEM_COLUMNS = [

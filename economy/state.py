@@ -31,6 +31,8 @@ class Status(str, Enum):
     DISTRESSED = "distressed"
     DEFAULTED = "defaulted"
     RESCUED = "rescued"
+    REORGANISED = "reorganised"
+    """Emerged from a court-supervised reorganisation, owned by its former creditors; it operates again."""
 
 
 @dataclass

@@ -22,7 +22,7 @@ from tests.worlds import BANK, DOOMED_LAB, build, loan, neocloud, status
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SELLING = {"distress": {"max_issue_share": 0.5}}
+SELLING = {"distress": {"max_issue_share": 0.5, "reorganisation": False}}
 """A world where investors buy new shares of a firm in distress (the quiet world's default says nobody does)."""
 
 

@@ -22,7 +22,7 @@ FLEET = 34.0 * 59 / 60
 def build(companies: list[dict], contracts: list[dict], quarters: int):
     """The quiet world, where firms in distress sell up to a quarter of their fleets (nobody buys their shares)."""
     return build_quiet(companies, contracts, quarters=quarters,
-                       world={"distress": {"max_issue_share": 0.0, "hardware_sale_share": 0.25}})
+                       world={"distress": {"max_issue_share": 0.0, "hardware_sale_share": 0.25, "reorganisation": False}})
 
 
 def _sold(m) -> dict[str, float]:
@@ -89,7 +89,7 @@ def test_a_firm_short_two_quarters_running_sells_once_then_issues_shares():
     """
     neo = {**neocloud("neo", gw=1.0), "market_value": 100.0}
     m = build_quiet([neo], [loan("neo-loan", "neo", 40.0, rate=1.0)], quarters=5,
-                    world={"distress": {"max_issue_share": 0.5, "hardware_sale_share": 0.25}}).run()
+                    world={"distress": {"max_issue_share": 0.5, "hardware_sale_share": 0.25, "reorganisation": False}}).run()
     assert status(m, "neo") != "defaulted"
     sales = [(e["quarter"], e["amount"]) for e in m.events if e["kind"] == "hardware_sold"]
     issues = {e["quarter"]: e["amount"] for e in m.events if e["kind"] == "distressed_issue"}

@@ -115,7 +115,7 @@ def test_a_contract_is_renegotiated_once():
 
 def test_switched_off_no_seller_gives_way():
     """With ``distress.renegotiation: false`` the same lab defaults in its first quarter."""
-    m = _two_sellers(world={"distress": {"max_issue_share": 0.0, "renegotiation": False}})
+    m = _two_sellers(world={"distress": {"max_issue_share": 0.0, "renegotiation": False, "reorganisation": False}})
     assert status(m, "lab") == "defaulted" and not _conceded(m)
 
 

@@ -23,7 +23,8 @@ QUIET_WORLD = {
     "hosting_cost_per_gw_quarter": 0.0,
     # nobody buys new shares of a firm in distress here, nor does a firm sell its hardware before it defaults, so a
     # firm short of cash defaults and the channels can be watched one at a time (the distress ladder has its own tests)
-    "distress": {"max_issue_share": 0.0, "hardware_sale_share": 0.0},
+    # and a failed firm is liquidated, not reorganised (tests/test_reorganisation.py switches reorganisation on)
+    "distress": {"max_issue_share": 0.0, "hardware_sale_share": 0.0, "reorganisation": False},
 }
 
 BANK = {"id": "bank", "name": "Bank", "role": "lender", "opening": {"cash": 100.0},

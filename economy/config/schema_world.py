@@ -110,6 +110,23 @@ class Distress(Strict):
     contract's remaining instalments at a cost to it of ``renegotiation_delay_cost`` of the
     deferred amount; a failure would cost it the backlog and the dues less
     ``renegotiation_recovery`` of them (``agents/renegotiation.py``).
+
+    A failed operating firm is reorganised instead of liquidated (``reorganisation``, on by
+    default) when its creditors recover more that way (``agents/restructuring.py``): the
+    going concern, worth its enterprise value less ``reorganisation_cost_share`` of it (the
+    direct and indirect costs of a court-supervised reorganisation), against what the estate
+    sale would fetch net of bankruptcy costs. The emerged firm keeps debt of at most
+    ``reorganisation_leverage`` of its reorganised value; the rest of the creditors' claims is
+    exchanged for its shares (``economy/reorganisation.py``); a loan it keeps runs at least
+    ``reorganisation_tenor_quarters`` more (ASSUMPTION: exit facilities of three to five years,
+    not a measured figure).
+    Sources: direct costs of Chapter 11 are about 3% of the firm's value (Weiss 1990, "Bankruptcy
+    resolution: direct costs and violation of priority of claims", J. Financial Economics 27); direct
+    and indirect costs of distress together 10-20% of value (Andrade and Kaplan 1998, "How costly is
+    financial (not economic) distress?", J. Finance 53): the default, 0.10, is the low end of the
+    latter. Firms leave Chapter 11 still highly levered (Gilson 1997, "Transactions costs and capital
+    structure choice: evidence from financially distressed firms", J. Finance 52); the leverage of
+    0.4 of value is an ASSUMPTION in that range, not a measured figure.
     """
 
     holding_sale_discount: Share = 0.10
@@ -125,6 +142,11 @@ class Distress(Strict):
     renegotiation_haircut_share: Share = 0.5
     renegotiation_delay_cost: Share = 0.2
     renegotiation_recovery: Share = 0.3
+    reorganisation: bool = True
+    reorganisation_cost_share: Share = 0.10
+    reorganisation_leverage: Annotated[float, Field(ge=0, lt=1)] = 0.4
+    reorganisation_tenor_quarters: Annotated[int, Field(ge=1, le=40)] = 12
+    reorganisation_runway_quarters: Annotated[float, Field(ge=0, le=40)] = 4.0
 
 
 class World(Strict):
