@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agents.base import Company
 from agents.decisions import RefuseRoll, RollLoan
 from economy.config import LenderParams
@@ -44,7 +46,7 @@ def lending_decision(
         limit = min(limit, c.leverage_cap)
     capacity = (lender_cash * params.max_exposure_share * max(0.0, 1.0 - params.tightening_capacity * c.stress)
                 * capital_factor(c.capital_ratio, params.min_capital_ratio, params.target_capital_ratio))
-    return leverage_after <= limit and amount <= capacity, max(0.0, spread)
+    return leverage_after <= limit and amount <= min(capacity, c.debt_room), max(0.0, spread)
 
 
 def capital_factor(ratio: float, floor: float, target: float) -> float:
@@ -72,7 +74,8 @@ def decide_roll(params: LenderParams, loan_id: str, principal: float, leverage: 
     Rolling is lending the principal anew, so it counts against what the lender will put
     into one loan, and the borrower's leverage is judged as it stands.
     """
-    ok, spread = lending_decision(params, leverage, principal, lender_cash, conditions)
+    # a roll lends the same principal again: it adds no debt, so an exit plan's debt cap does not bar it
+    ok, spread = lending_decision(params, leverage, principal, lender_cash, replace(conditions, debt_room=float("inf")))
     return RollLoan(loan_id, spread, params.tenor_quarters) if ok else RefuseRoll(loan_id, leverage)
 
 

@@ -40,6 +40,8 @@ class CreditConditions:
     """The borrower's operating earnings over its interest, last quarter."""
     secured: bool = False
     """Whether the loan is secured on hardware or buildings."""
+    debt_room: float = float("inf")
+    """New debt the borrower's covenants still allow ($B): a reorganised firm's exit plan caps its debt."""
     capital_ratio: float = 1.0
     """The lender's equity over its assets now."""
 

@@ -237,6 +237,9 @@ class Reorganisation:
         self._reissue(co, value_before, keep_old, equity_value, new_shares)
         co.status = Status.REORGANISED
         co.frozen_value = None
+        # the exit plan caps what it may owe while the kept loans run, as exit facilities' debt covenants do
+        co.plan_debt = self.led.balance(co.holder, Account.DEBT)
+        co.plan_until = self.q + self.distress.reorganisation_tenor_quarters
         self.reorganised.add(co.holder)
         owned = 1.0 - keep_old
         m.event("reorganised", co, None, total,

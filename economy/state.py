@@ -88,6 +88,10 @@ class Firm:
     recent_losses: deque[float] = field(default_factory=lambda: deque(maxlen=4))
     loss_stress: float = 0.0
     refused_in: int = -1
+    plan_debt: float | None = None
+    """The debt a firm reorganised in court left with ($B): its exit plan forbids more while ``plan_until``."""
+    plan_until: int = -1
+    """The last quarter of the exit plan's debt covenant (the kept loans' tenor after emergence)."""
     hardware_sold: dict[int, float] = field(default_factory=dict)
     """GW of its fleet sold in distress, by quarter, over the last year: the cap on such sales runs over four quarters."""
 

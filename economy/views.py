@@ -279,7 +279,18 @@ def credit_conditions(e: Economy, lender: Firm, borrower: Firm) -> CreditConditi
     stress = lender.loss_stress if e.config.channels.credit else 0.0
     cap = gov.spec.government.ex_ante_max_leverage if policy == "ex_ante" else None
     return CreditConditions(e.market.sentiment, stress, belief, cap, interest_cover(e, borrower),
-                            secured=borrower.role == "neocloud", capital_ratio=capital_ratio(e, lender))
+                            secured=borrower.role == "neocloud", capital_ratio=capital_ratio(e, lender),
+                            debt_room=plan_debt_room(e, borrower))
+
+
+def plan_debt_room(e: Economy, co: Firm) -> float:
+    """New debt a firm may take under its exit plan: up to the debt it left court with, while the plan runs.
+
+    Without a plan (never reorganised, or the plan's tenor over) there is no such cap.
+    """
+    if co.plan_debt is None or e.quarter > co.plan_until:
+        return float("inf")
+    return max(0.0, co.plan_debt - e.ledger.balance(co.holder, Account.DEBT))
 
 
 def capital_ratio(e: Economy, co: Firm) -> float:
@@ -294,7 +305,7 @@ def borrowing_room(e: Economy, holder: int, spec: BuilderParams) -> float:
     cap = min(spec.max_debt_to_assets, lender.spec.lender.max_borrower_debt_to_assets)
     debt = e.ledger.balance(holder, Account.DEBT)
     base = e.total_assets(holder) + lender.spec.lender.backlog_advance_rate * e.backlog(holder)
-    return max(0.0, (cap * base - debt) / (1 - cap))
+    return min(max(0.0, (cap * base - debt) / (1 - cap)), plan_debt_room(e, e.by_holder[holder]))
 
 
 def distressed(co: Firm, view: View) -> bool:

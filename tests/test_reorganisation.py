@@ -15,13 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.decisions import Liquidate, Reorganise
+from dataclasses import replace
+
+from agents.decisions import Liquidate, Reorganise, RollLoan
+from agents.lender import decide_roll, lending_decision
 from agents.restructuring import recoveries, restructure
 from economy.config import Distress
 from economy.contracts import LIVE, EquityStake, Loan, State
 from economy.invariants import check_invariants
 from economy.ledger import Account
 from economy.reorganisation import EstateView
+from economy.views import credit_conditions, leverage, plan_debt_room
 from tests.worlds import BANK, DOOMED_LAB, QUIET_WORLD, build, loan, neocloud, status
 
 REORGANISING = {"distress": {**QUIET_WORLD["distress"], "reorganisation": True}}
@@ -101,6 +105,32 @@ def test_the_reorganised_firm_keeps_its_assets_balances_its_books_and_owes_less_
             assert x.principal == 0.0
             continue
         assert x.state in LIVE and x.end >= 1 + Distress().reorganisation_tenor_quarters and x.limit is None
+
+
+def test_the_exit_plan_caps_new_debt_at_what_the_firm_left_court_with_while_its_loans_run():
+    """An exit facility's debt covenant: a new loan is refused, a roll of a kept loan is not, the cap ends with the plan.
+
+    The firm leaves court owing 21.2976 (40% of its reorganised value): its plan forbids more debt for
+    ``reorganisation_tenor_quarters`` (12) quarters; the same loan asked of a lender with room is granted
+    once the plan is over. Without the plan the request would pass (leverage 22.2976 / 50.3 is under the cap).
+    """
+    m = _three_lenders()
+    e = m.economy
+    co = e.by_holder[m.index["neo"]]
+    bank = e.by_holder[m.index["bank"]]
+    kept = 0.4 * 0.9 * 1.2 * OPERATING
+    assert co.plan_debt == pytest.approx(kept)
+    assert co.plan_until == 1 + Distress().reorganisation_tenor_quarters
+    assert plan_debt_room(e, co) == pytest.approx(0.0)
+    params, conditions = bank.spec.lender, credit_conditions(e, bank, co)
+    ok, _spread = lending_decision(params, leverage(e, co, bank, 1.0), 1.0, 1_000.0, conditions)
+    assert not ok
+    assert isinstance(decide_roll(params, "secured", kept, leverage(e, co, bank, 0.0), 1_000.0, conditions), RollLoan)
+    ok, _spread = lending_decision(params, leverage(e, co, bank, 1.0), 1.0, 1_000.0,
+                                   replace(conditions, debt_room=float("inf")))
+    assert ok  # the plan's cap, not the lender's other limits, is what refused it
+    co.plan_until = e.quarter - 1  # the plan has run its course
+    assert plan_debt_room(e, co) == float("inf")
 
 
 def test_the_outcome_does_not_depend_on_the_order_of_the_lists():
