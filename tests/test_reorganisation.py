@@ -10,12 +10,11 @@ have depreciated by 1/60 and 1/120: operating assets of 33.4333 + 15.8667 = 49.3
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from dataclasses import replace
 
 from agents.decisions import Liquidate, Reorganise, RollLoan
 from agents.lender import decide_roll, lending_decision
