@@ -10,11 +10,9 @@ Mixed into :class:`economy.defaults.DefaultResolver`.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from economy.actions import extinguish_in_default, pay_for_borrower, repay
 from economy.channels import Channel
-from economy.config import Channels, Distress
 from economy.contracts import (
     LIVE,
     ComputeContract,
@@ -25,30 +23,18 @@ from economy.contracts import (
     State,
     Warrant,
 )
-from economy.ledger import ASSETS, LIABILITIES, Account, Ledger
+from economy.ledger import ASSETS, LIABILITIES, Account
 from economy.lending import fund_government
-from economy.state import EXTERNAL, Economy, Firm, Status
+from economy.resolver_state import ResolverState
+from economy.state import EXTERNAL, Firm, Status
 from economy.units import money_tol
-
-if TYPE_CHECKING:
-    from economy.defaults import DefaultRules
 
 OUTSIDE_CLAIMS = (Account.PAYABLES, Account.FUNDING)
 """Liabilities to holders outside the model (suppliers, a lender's depositors and bondholders)."""
 
 
-class Court:
+class Court(ResolverState):
     """Resolving a failed firm's default, from wiping its equity to winding up its estate."""
-
-    # the resolver's state this mixin reads and changes (set by ``DefaultResolver.__init__``)
-    m: Economy
-    rules: DefaultRules
-    led: Ledger
-    q: int
-    label: str
-    on: Channels
-    distress: Distress
-    discount: dict[str, float]
 
     def default(self, co: Firm, amount: float, rnd: int) -> None:
         """Resolve a default and record who and what brought it about."""

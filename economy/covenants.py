@@ -8,33 +8,18 @@ cure); a borrower that cannot pay all its cures from cash climbs the distress la
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from economy.actions import repay
 from economy.channels import Channel
-from economy.config import Channels, Distress
 from economy.contracts import Loan
-from economy.ledger import Account, Ledger
-from economy.state import Economy, Firm
+from economy.ledger import Account
+from economy.resolver_state import ResolverState
+from economy.state import Firm
 from economy.units import money_tol, quarterly_rate
 
-if TYPE_CHECKING:
-    from economy.defaults import DefaultRules
 
-
-class Covenants:
+class Covenants(ResolverState):
     """Covenant triggers and cures, and the value of what secures a loan."""
-
-    # the resolver's state this mixin reads and changes (set by ``DefaultResolver.__init__``)
-    m: Economy
-    rules: DefaultRules
-    led: Ledger
-    q: int
-    label: str
-    on: Channels
-    distress: Distress
-    cures: dict[int, list[tuple[Loan, float]]]
-    covenant: dict[str, str]
 
     def _covenant_triggers(self) -> dict[int, float]:
         """Loan covenants tested: loan-to-value at today's resale prices, debt-service cover once a loan amortises.

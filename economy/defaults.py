@@ -84,28 +84,8 @@ class DefaultResolver(Covenants, DistressLadder, Court, Reorganisation):
     The triggers, the rounds, failure and rescue are here; the covenant tests and cures
     (:mod:`economy.covenants`), the distress ladder (:mod:`economy.distress_ladder`), the
     court-style default (:mod:`economy.court`) and reorganisation (:mod:`economy.reorganisation`)
-    are mixed in, each reading the state bound here.
+    are mixed in, each reading the state that :class:`economy.resolver_state.ResolverState` binds.
     """
-
-    def __init__(self, model: Economy, rules: DefaultRules) -> None:
-        """Bind to the economy whose quarter is being resolved, and the agents' rules it applies."""
-        self.m = model
-        self.rules = rules
-        self.led = model.ledger
-        self.q = model.quarter
-        self.label = model.label
-        self.on = model.config.channels
-        self.distress = model.config.world.distress
-        self.discount: dict[str, float] = {}
-        """What the fire sale took off each secured loan's recovery (the collateral channel's part of its loss)."""
-        self.cures: dict[int, list[tuple[Loan, float]]] = {}
-        """Covenant cures each borrower owes this round: what it must pay down, loan by loan."""
-        self.given_way: set[int] = set()
-        """Buyers whose sellers gave way on their dues this quarter."""
-        self.covenant: dict[str, str] = {}
-        """The covenant each loan with a cure due has breached."""
-        self.reorganised: set[int] = set()
-        """Firms reorganised in court this quarter: under the court's protection until the quarter ends."""
 
     def run(self, shortfall: dict[int, float]) -> None:
         """Resolve this quarter's defaults in rounds until none is new."""

@@ -11,13 +11,11 @@ rules (``DefaultRules``).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from economy.actions import draw, repay
 from economy.capacity import Vintage
 from economy.channels import Channel
 from economy.concessions import concede_dues, units_after
-from economy.config import Channels, Distress
 from economy.contracts import (
     LIVE,
     ComputeContract,
@@ -29,35 +27,22 @@ from economy.contracts import (
 )
 from economy.credit import LoanRequest, clear_loan_requests
 from economy.equity import sell_shares_outside
-from economy.ledger import Account, Ledger
+from economy.ledger import Account
 from economy.procurement import deliver_systems
-from economy.state import Economy, Firm
+from economy.resolver_state import ResolverState
+from economy.state import Firm
 from economy.units import QUARTERS_PER_YEAR, money_tol
 from economy.views import capital_ratio
-
-if TYPE_CHECKING:
-    from economy.defaults import DefaultRules
 
 RENEGOTIABLE = ("rental", "lease")
 """Running take-or-pay contracts whose dues a seller may renegotiate (a purchase is simply not delivered if unpaid)."""
 
 
-class DistressLadder:
+class DistressLadder(ResolverState):
     """The rungs a firm in trouble climbs before it fails, and paying late.
 
     Hardware sales repay the lenders secured on what is sold (``Court._secured_on``, mixed in beside it).
     """
-
-    # the resolver's state this mixin reads and changes (set by ``DefaultResolver.__init__``)
-    m: Economy
-    rules: DefaultRules
-    led: Ledger
-    q: int
-    label: str
-    on: Channels
-    distress: Distress
-    cures: dict[int, list[tuple[Loan, float]]]
-    given_way: set[int]
 
     def _due_now(self, co: Firm) -> tuple[float, list[tuple[Loan, float]]]:
         """What a firm in trouble must find this round: its unpaid dues (if settlement left it short) and covenant cures."""

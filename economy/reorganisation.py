@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from economy.actions import exchange_for_shares
 from economy.channels import Channel
-from economy.config import Channels, Distress
 from economy.contracts import LIVE, ComputeContract, EquityStake, Loan, Obligation, State, Warrant
-from economy.ledger import LIABILITIES, Account, Ledger
+from economy.ledger import LIABILITIES, Account
 from economy.procurement import deliver_systems
+from economy.resolver_state import ResolverState
 from economy.revaluation import business_value
-from economy.state import EXTERNAL, Economy, Firm, Status
+from economy.state import EXTERNAL, Firm, Status
 from economy.units import money_tol
-
-if TYPE_CHECKING:
-    from economy.defaults import DefaultRules
 
 OUTSIDE = (Account.PAYABLES, Account.FUNDING)
 """Liabilities to holders outside the model (as :data:`economy.court.OUTSIDE_CLAIMS`)."""
@@ -98,18 +95,8 @@ class Claim:
         return not isinstance(self.what, Obligation)
 
 
-class Reorganisation:
+class Reorganisation(ResolverState):
     """Valuing a failed firm's estate both ways, and reorganising it when its creditors choose that."""
-
-    # the resolver's state this mixin reads and changes (set by ``DefaultResolver.__init__``)
-    m: Economy
-    rules: DefaultRules
-    led: Ledger
-    q: int
-    label: str
-    on: Channels
-    distress: Distress
-    reorganised: set[int]
 
     # ---------------------------------------------------------------- the court's view
     def claims_on(self, co: Firm) -> list[Claim]:
