@@ -6,6 +6,7 @@ Functions:
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +29,11 @@ from .style import (
 )
 from .tables import _check_entities, _entity_frame, _entity_title, _values
 
+# Characters of a title that fit on one line: a panel is 5.2 inches wide, room for about 65 characters of an
+# 11-point title (longer ones ran into the next panel's title or off the figure);
+# the figure's title, in 13 points, takes about 1/9 inch a character
+_PANEL_TITLE_CHARS = 60
+_TITLE_CHARS_PER_INCH = 9
 
 def balance_sheet_composition(balance_sheets: pd.DataFrame, entities: Sequence[str]) -> Figure:
     """Small multiples of each entity's balance sheet over time.
@@ -82,7 +88,8 @@ def balance_sheet_composition(balance_sheets: pd.DataFrame, entities: Sequence[s
         ax.plot(x, _values(frame, "equity"), color="black", linewidth=2.0, label="Equity")
         ax.axhline(0.0, color="#333333", linewidth=0.8)
         ax.grid(axis="y", alpha=0.3)
-        ax.set_title(_entity_title(frame, entity), fontsize=11)
+        # a long name (Project Jupiter's holds its site) goes on two lines rather than past the panel's edges
+        ax.set_title(textwrap.fill(_entity_title(frame, entity), _PANEL_TITLE_CHARS), fontsize=11)
         ax.set_ylabel("USD billions")
         _format_quarter_axis(ax, quarters)
 
@@ -91,5 +98,7 @@ def balance_sheet_composition(balance_sheets: pd.DataFrame, entities: Sequence[s
     handles.append(Line2D([], [], color="black", linewidth=2.0, label="Equity (assets − liabilities)"))
     handles += _status_handles(shaded)
     fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), fontsize=8, frameon=False)
-    fig.suptitle("Balance-sheet composition: assets above zero, liabilities below zero", fontsize=13)
+    # one panel (a role of one firm) is too narrow for the title on one line
+    fig.suptitle(textwrap.fill("Balance-sheet composition: assets above zero, liabilities below zero",
+                               round(_TITLE_CHARS_PER_INCH * 5.2 * ncols)), fontsize=13)
     return fig

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
@@ -42,8 +41,9 @@ from .web import (
     _SMALLEST_NODE,
     _WIDTH,
     _X_RADIUS,
-    _Y_HALF,
     LENDERS,
+    _footnote,
+    _network_figure,
     _place_labels,
     _role_rank,
 )
@@ -168,13 +168,7 @@ def money_loop(payments: pd.DataFrame, balance_sheets: pd.DataFrame, quarters: S
                           "status": "healthy", "angle": [angle[n] for n in shown]}, index=pd.Index(shown))
     drawn["x"], drawn["y"] = _X_RADIUS * np.cos(drawn["angle"]), np.sin(drawn["angle"])
 
-    fig = Figure(figsize=(_WIDTH, _HEIGHT))
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((_AXES[0] / _WIDTH, _AXES[1] / _HEIGHT, _AXES[2] / _WIDTH, _AXES[3] / _HEIGHT))
-    x_half = _Y_HALF * _AXES[2] / _AXES[3]
-    ax.set_xlim(-x_half, x_half)
-    ax.set_ylim(-_Y_HALF, _Y_HALF)
-    ax.set_axis_off()
+    fig, ax = _network_figure()
 
     received = links.groupby("v").amount.sum()
     rmax = float(received.max()) if len(received) and received.max() > 0 else 1.0
@@ -235,7 +229,7 @@ def money_loop(payments: pd.DataFrame, balance_sheets: pd.DataFrame, quarters: S
         n = len(hidden)
         notes.append(f"Not drawn: {n} smaller flow{'s' if n != 1 else ''} ({_money(float(hidden.amount.sum()))} in all), "
                      f"each under {SMALL_FLOW_SHARE:.0%} of the largest flow between two firms of the loop")
-    fig.text(0.5, 0.1 / _HEIGHT, "\n".join(notes), ha="center", va="bottom", fontsize=10.5, linespacing=1.4)
+    _footnote(fig, notes)
     _loop_legend(fig, drawn, links, bool(cycle))
     return fig
 

@@ -18,6 +18,7 @@ Functions:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -252,6 +253,31 @@ def _hits_box(a: tuple[float, float, float, float], b: tuple[float, float, float
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def _network_figure() -> tuple[Figure, Axes]:
+    """An empty figure of a network (the contract web, the money loop) and its drawing area.
+
+    The drawing area is :data:`_AXES` of a :data:`_WIDTH` by :data:`_HEIGHT` inch figure, with
+    data coordinates scaled alike on both axes (:data:`_Y_HALF` up and down from the centre)
+    and no axis lines: the frame :func:`_place_labels` keeps the node labels inside.
+
+    Returns:
+        The figure (on an Agg canvas pyplot does not know about) and its drawing area.
+    """
+    fig = Figure(figsize=(_WIDTH, _HEIGHT))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((_AXES[0] / _WIDTH, _AXES[1] / _HEIGHT, _AXES[2] / _WIDTH, _AXES[3] / _HEIGHT))
+    x_half = _Y_HALF * _AXES[2] / _AXES[3]
+    ax.set_xlim(-x_half, x_half)
+    ax.set_ylim(-_Y_HALF, _Y_HALF)
+    ax.set_axis_off()
+    return fig, ax
+
+
+def _footnote(fig: Figure, notes: Sequence[str]) -> None:
+    """Write the notes of a network figure under its drawing area, one line each, centred."""
+    fig.text(0.5, 0.1 / _HEIGHT, "\n".join(notes), ha="center", va="bottom", fontsize=10.5, linespacing=1.4)
+
+
 def _place_labels(ax: Axes, drawn: pd.DataFrame, radius: dict[str, float]) -> None:
     """Write each node's label outside it, clear of every node and of the labels placed before.
 
@@ -359,13 +385,7 @@ def contract_web(contracts: pd.DataFrame, balance_sheets: pd.DataFrame, quarter:
     diameter.update({n: max(diameter[n], _TROUBLE_NODE) for n in trouble})
     outer = {n: diameter[n] / 2 + (_RING_GAP + 2.0 if n in trouble else 0.5) for n in drawn.index}
 
-    fig = Figure(figsize=(_WIDTH, _HEIGHT))
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((_AXES[0] / _WIDTH, _AXES[1] / _HEIGHT, _AXES[2] / _WIDTH, _AXES[3] / _HEIGHT))
-    x_half = _Y_HALF * _AXES[2] / _AXES[3]
-    ax.set_xlim(-x_half, x_half)
-    ax.set_ylim(-_Y_HALF, _Y_HALF)
-    ax.set_axis_off()
+    fig, ax = _network_figure()
 
     for status in [*_STATUS_STYLES, *sorted(set(drawn["status"]) - set(_STATUS_STYLES))]:
         group = [n for n in drawn.index if drawn.at[n, "status"] == status]
@@ -411,7 +431,7 @@ def contract_web(contracts: pd.DataFrame, balance_sheets: pd.DataFrame, quarter:
         n = int(left_out["links"])
         notes.append(f"Not drawn: {n} smaller link{'s' if n != 1 else ''} ({int(left_out['contracts'])} contracts, "
                      f"{_money(left_out['amount'])} in all), each under {SMALL_LINK_SHARE:.1%} of the headline value")
-    fig.text(0.5, 0.1 / _HEIGHT, "\n".join(notes), ha="center", va="bottom", fontsize=10.5, linespacing=1.4)
+    _footnote(fig, notes)
     _web_legend(fig, drawn, links)
     return fig
 
